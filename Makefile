@@ -1,0 +1,32 @@
+# The two commands a newcomer needs are `make book` and `make test`; both set everything up first.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.labkit-setup
+
+.PHONY: setup test lint book bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh
+	@scripts/check-prereqs.sh $(PYTHON)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	scripts/build-horovod.sh $(PY)
+	@touch $(STAMP)
+
+lint: setup
+	$(VENV)/bin/ruff check labkit tests bench
+
+test: lint
+	$(VENV)/bin/pytest
+
+book: setup
+	@$(PY) scripts/build_book.py
+
+bench: setup
+	$(PY) bench/bench_training.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

@@ -1,0 +1,163 @@
+"""The ``labkit`` command: the lab without a notebook.
+
+    labkit prep    [--data PATH] [--split honest|seed]
+    labkit train   [--data PATH] [--epochs N] [--batch-size N] [--lr X] [--seed N]
+                   [--split honest|seed] [--out MODEL] [--metrics-json FILE]
+    labkit predict --model MODEL ISLAND CULMEN_LENGTH CULMEN_DEPTH FLIPPER_SCALED MASS_SCALED
+
+A user error prints one line, ``labkit: error: ...``, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from labkit.constants import SPECIES
+from labkit.errors import LabkitError
+from labkit.prep import SPLIT_MODES
+from labkit.training import BATCH_SIZE, EPOCHS, LEARNING_RATE, SEED
+
+USAGE_ERROR = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but every usage error is the same one line the rest of labkit prints."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(message)
+
+
+def fail(message: str) -> NoReturn:
+    print(f"labkit: error: {message}", file=sys.stderr)
+    raise SystemExit(USAGE_ERROR)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="labkit", description="The penguin deep-learning lab, without a notebook.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data_options = Parser(add_help=False)
+    data_options.add_argument("--data", metavar="PATH",
+                              help="CSV to read (default: the copy packaged with labkit)")
+    data_options.add_argument("--split", choices=SPLIT_MODES, default="honest",
+                              help="honest: split, then oversample (default); "
+                                   "seed: oversample, then split, as the original lab")
+
+    commands.add_parser("prep", parents=[data_options],
+                        help="prepare the data; print row counts, class balance and leakage")
+
+    train = commands.add_parser("train", parents=[data_options],
+                                help="train, evaluate and save PenguinNet")
+    train.add_argument("--epochs", type=positive_int, default=EPOCHS)
+    train.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
+    train.add_argument("--lr", type=positive_float, default=LEARNING_RATE)
+    train.add_argument("--seed", type=int, default=SEED)
+    train.add_argument("--out", metavar="MODEL", default="penguin_classifier.pt",
+                       help="where to save the weights (default: %(default)s)")
+    train.add_argument("--metrics-json", metavar="FILE", help="write the metrics here as JSON")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    predict = commands.add_parser("predict", help="predict the species of one penguin")
+    predict.add_argument("--model", required=True, metavar="MODEL")
+    predict.add_argument("island", metavar="ISLAND", help="Biscoe, Dream, Torgersen or 0..2")
+    for name in ("culmen_length", "culmen_depth", "flipper_scaled", "mass_scaled"):
+        predict.add_argument(name, metavar=name.upper())
+    return parser
+
+
+def run_prep(args: argparse.Namespace) -> None:
+    from labkit.pipeline import prepare
+    from labkit.prep import class_counts
+
+    prepared = prepare(args.data, args.split)
+    data = prepared.data
+    print(f"penguins after dropping incomplete rows: {len(prepared.penguins)}")
+    print(f"split: {args.split}; training rows: {data.n_train}; test rows: {data.n_test}")
+    for name, rows in (("training", data.y_train), ("test", data.y_test)):
+        counts = class_counts(rows)
+        balance = ", ".join(f"{species} {count}" for species, count in zip(SPECIES, counts))
+        print(f"{name} classes: {balance}")
+    print(f"leakage: {prepared.leakage:.1%} of test rows are copies of training rows")
+
+
+def run_train(args: argparse.Namespace) -> None:
+    from labkit.atomic import atomic_write
+    from labkit.persistence import save_model
+    from labkit.pipeline import prepare
+    from labkit.training import fit_penguin_net
+
+    prepared = prepare(args.data, args.split)
+    data = prepared.data
+    model, history = fit_penguin_net(data, epochs=args.epochs, batch_size=args.batch_size,
+                                     lr=args.lr, seed=args.seed, progress=not args.no_progress)
+    save_model(model, args.out)
+    metrics = {
+        "test_accuracy": history.val_accuracy[-1],
+        "train_seconds": history.seconds,
+        "leakage": prepared.leakage,
+        "train_loss": history.train_loss,
+        "val_loss": history.val_loss,
+        "n_train": data.n_train,
+        "n_test": data.n_test,
+        "split": args.split,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "model": str(args.out),
+    }
+    print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs "
+          f"({history.seconds:.2f} s); model saved to {args.out}")
+    if args.metrics_json:
+        atomic_write(args.metrics_json, (json.dumps(metrics, indent=2) + "\n").encode())
+
+
+def run_predict(args: argparse.Namespace) -> None:
+    from labkit.persistence import load_model
+    from labkit.predict import predict
+
+    model = load_model(args.model)
+    row = [args.island, args.culmen_length, args.culmen_depth, args.flipper_scaled,
+           args.mass_scaled]
+    (prediction,) = predict(model, [row])
+    print(f"{prediction.species} ({prediction.index})")
+
+
+COMMANDS = {"prep": run_prep, "train": run_train, "predict": run_predict}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except LabkitError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{error.filename or ''}: {error.strerror}".lstrip(": "))
+    except KeyboardInterrupt:
+        fail("interrupted")
+    return 0

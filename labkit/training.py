@@ -1,0 +1,193 @@
+"""Training and testing PenguinNet: the lab's ``train``/``test`` loop, made fast and correct.
+
+Differences from the lab, each for a reason:
+- every batch is moved to the model's device (the lab forgets, which fails on a GPU);
+- batches are sliced from tensors instead of being collated row by row, and no worker
+  processes are started each epoch (the lab's ``num_workers=1`` starts two per epoch to
+  serve a few kilobytes);
+- Adam uses its fused kernel, and the loop runs on one thread: every tensor here is so small
+  that handing work to other threads costs more than it saves.
+The meaning is kept: ``train`` returns the average batch loss, ``test`` the average batch
+loss and the accuracy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+from tqdm import tqdm
+
+from labkit.model import PenguinNet
+from labkit.prep import Split
+
+#: The lab's settings.
+BATCH_SIZE = 20
+LEARNING_RATE = 0.001
+EPOCHS = 100
+SEED = 0
+
+
+class TensorBatches:
+    """Mini-batches of (features, labels) sliced straight from two tensors.
+
+    It yields what ``DataLoader(TensorDataset(x, y), batch_size, shuffle)`` yields, but takes
+    each batch as one slice of memory instead of gathering and stacking rows one by one:
+    for 956 rows of five numbers that bookkeeping costs more than the training step itself.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = BATCH_SIZE,
+                 shuffle: bool = False, generator: torch.Generator | None = None) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"{len(x)} feature rows but {len(y)} labels")
+        self.dataset = TensorDataset(x, y)
+        self.x, self.y = x, y
+        self.batch_size, self.shuffle, self.generator = batch_size, shuffle, generator
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        x, y = self.x, self.y
+        if self.shuffle:
+            order = torch.randperm(len(x), generator=self.generator)
+            x, y = x[order], y[order]
+        for start in range(0, len(x), self.batch_size):
+            yield x[start:start + self.batch_size], y[start:start + self.batch_size]
+
+
+def make_loader(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
+                batch_size: int = BATCH_SIZE, shuffle: bool = False) -> TensorBatches:
+    """Batches over numpy arrays or tensors: float32 features, int64 labels."""
+    return TensorBatches(torch.as_tensor(x, dtype=torch.float32),
+                         torch.as_tensor(y, dtype=torch.int64), batch_size, shuffle)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device the model's parameters live on: batches must go there too."""
+    return next(model.parameters()).device
+
+
+def train(model: nn.Module, data_loader: Iterable, optimizer: torch.optim.Optimizer,
+          loss_fn: nn.Module | None = None) -> float:
+    """One pass over the training data; returns the average batch loss."""
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = model_device(model)
+    model.train()
+    total, batches = 0.0, 0
+    for data, target in data_loader:
+        data, target = data.to(device), target.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(data), target)
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+        batches += 1
+    return total / batches
+
+
+class Evaluation(NamedTuple):
+    """What ``test`` measures: average batch loss and the share of correct predictions."""
+
+    loss: float
+    accuracy: float
+    correct: int
+    total: int
+
+
+def test(model: nn.Module, data_loader: Iterable, loss_fn: nn.Module | None = None
+         ) -> Evaluation:
+    """Evaluate without updating weights; returns average batch loss and accuracy."""
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = model_device(model)
+    model.eval()
+    total_loss, correct, seen, batches = 0.0, 0, 0, 0
+    with torch.no_grad():
+        for data, target in data_loader:
+            data, target = data.to(device), target.to(device)
+            out = model(data)
+            total_loss += loss_fn(out, target).item()
+            correct += (out.argmax(dim=1) == target).sum().item()
+            seen += len(target)
+            batches += 1
+    return Evaluation(total_loss / batches, correct / seen, correct, seen)
+
+
+@dataclass
+class History:
+    """Per-epoch results of :func:`fit`."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> list[int]:
+        return list(range(1, len(self.train_loss) + 1))
+
+
+def fit(model: nn.Module, train_loader: Iterable, test_loader: Iterable, *,
+        epochs: int = EPOCHS, optimizer: torch.optim.Optimizer | None = None,
+        lr: float = LEARNING_RATE, loss_fn: nn.Module | None = None,
+        progress: bool = True) -> History:
+    """Train for ``epochs`` epochs, testing after each one as the lab does.
+
+    ``seconds`` in the returned history times the epoch loop alone (training plus the
+    per-epoch test).
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    optimizer = optimizer or adam(model, lr)
+    history = History()
+    bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not progress,
+               leave=False)
+    start = time.perf_counter()
+    with torch_threads(1):
+        for _epoch in bar:
+            history.train_loss.append(train(model, train_loader, optimizer, loss_fn))
+            evaluation = test(model, test_loader, loss_fn)
+            history.val_loss.append(evaluation.loss)
+            history.val_accuracy.append(evaluation.accuracy)
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}",
+                            acc=f"{evaluation.accuracy:.3f}")
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run a block with ``count`` intra-op threads, then restore the previous setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def adam(model: nn.Module, lr: float = LEARNING_RATE) -> torch.optim.Adam:
+    """Adam as in the lab; the fused kernel updates all six tensors in one call."""
+    fused = model_device(model).type in ("cpu", "cuda")
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
+
+
+def fit_penguin_net(data: Split, *, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
+                    lr: float = LEARNING_RATE, seed: int = SEED, progress: bool = True,
+                    device: str | torch.device = "cpu") -> tuple[PenguinNet, History]:
+    """The whole single-process recipe: seed, new PenguinNet, loaders, :func:`fit`.
+
+    The same seed gives the same weights, the same batches and so the same history.
+    """
+    torch.manual_seed(seed)
+    model = PenguinNet().to(device)
+    history = fit(model, make_loader(data.x_train, data.y_train, batch_size),
+                  make_loader(data.x_test, data.y_test, batch_size),
+                  epochs=epochs, lr=lr, progress=progress)
+    return model, history
