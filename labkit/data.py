@@ -177,7 +177,12 @@ def load_penguins(spark: SparkSession, path: str | os.PathLike[str] | None = Non
     ``path`` may be a local path, a ``file:`` URI or a ``/dbfs/...`` path; ``None`` reads
     the copy packaged with labkit. Raises :class:`DataError` for a file that cannot be used.
     """
-    report = validate_csv(path)
+    return read_validated(spark, validate_csv(path))
+
+
+def read_validated(spark: SparkSession, report: CsvReport) -> DataFrame:
+    """Read a file that :func:`validate_csv` accepted, with fixed column types, and drop the
+    rows with missing values."""
     frame = spark.read.csv(
         spark_uri(report.path), header=True, schema=csv_schema(), mode="FAILFAST"
     )

@@ -38,7 +38,8 @@ SEED = 0
 class TensorBatches:
     """Mini-batches of (features, labels) sliced straight from two tensors.
 
-    It yields what ``DataLoader(TensorDataset(x, y), batch_size, shuffle)`` yields, but takes
+    Without shuffling it yields exactly what ``DataLoader(TensorDataset(x, y), batch_size)``
+    yields (with shuffling, another random order of the same rows), but takes
     each batch as one slice of memory instead of gathering and stacking rows one by one:
     for 956 rows of five numbers that bookkeeping costs more than the training step itself.
     """

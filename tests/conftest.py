@@ -26,3 +26,12 @@ def honest(spark) -> Prepared:
 def seeded(spark) -> Prepared:
     """The packaged data prepared the lab's way (oversample, then split)."""
     return prepare(mode="seed", spark=spark)
+
+
+@pytest.fixture(scope="session")
+def lab_model(honest):
+    """PenguinNet trained with the lab's defaults on the honest split (about 3 seconds)."""
+    from labkit.training import fit_penguin_net
+
+    model, _ = fit_penguin_net(honest.data, progress=False)
+    return model
