@@ -1,0 +1,106 @@
+"""HorovodRunner for any Spark: the Databricks class's meaning, built on open-source Horovod.
+
+``HorovodRunner(np=2).run(main, **kwargs)`` runs ``main(**kwargs)`` in two Horovod
+processes and returns what rank 0 returned, as ``sparkdl.HorovodRunner`` does:
+
+- ``np > 0``: ``np`` processes as Spark tasks of the active SparkSession
+  (``horovod.spark.run`` with Gloo), on whichever machines Spark gives the tasks;
+- ``np < 0``: ``-np`` processes on the driver machine, without Spark (``horovod.run``),
+  which is how Databricks suggests testing a training function first.
+
+``driver_log_verbosity="all"`` prints every rank's output, each line prefixed by its rank;
+``"log_callback_only"`` (the default, as on Databricks) prints only what the ranks send with
+:func:`labkit.rank_output.log_to_driver`. A failing rank's traceback is always printed.
+On Databricks, :mod:`labkit.distributed` hands out ``sparkdl.HorovodRunner`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from labkit.launch import VERBOSITIES, DistributedError, require_task_slots, supervise
+from labkit.rank_output import RankMain, RankOutputServer
+
+
+class _Tail:
+    """Keeps the last lines Horovod itself forwards from the ranks (not printed)."""
+
+    def __init__(self, keep: int = 200) -> None:
+        self.lines: list[str] = []
+        self.keep = keep
+
+    def write(self, text: str) -> int:
+        self.lines.extend(text.splitlines())
+        del self.lines[:-self.keep]
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class HorovodRunner:
+    """Run a function in ``np`` Horovod processes; see the module documentation."""
+
+    def __init__(self, np: int, driver_log_verbosity: str = "log_callback_only") -> None:
+        if isinstance(np, bool) or not isinstance(np, int) or np == 0:
+            raise DistributedError(f"np must be a non-zero whole number, not {np!r}")
+        if driver_log_verbosity not in VERBOSITIES:
+            raise DistributedError(f"driver_log_verbosity must be one of "
+                                   f"{', '.join(VERBOSITIES)}, not {driver_log_verbosity!r}")
+        self.num_processor = np
+        self.driver_log_verbosity = driver_log_verbosity
+
+    def run(self, main: Callable[..., Any], **kwargs: Any) -> Any:
+        """Run ``main(**kwargs)`` on every rank; return rank 0's return value."""
+        if self.num_processor > 0:
+            return self._run_on_spark(main, kwargs)
+        return self._run_locally(main, kwargs)
+
+    def _run_on_spark(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        import horovod.spark
+        from horovod.spark.driver import job_id
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
+        if spark is None:
+            raise DistributedError("HorovodRunner(np>0) needs an active SparkSession; "
+                                   "start one first (labkit.spark.get_spark()) or use np<0")
+        np = self.num_processor
+        require_task_slots(spark, np)
+        host = spark.sparkContext.getConf().get("spark.driver.host", "127.0.0.1")
+        sc = spark.sparkContext
+        tail = _Tail()
+        with RankOutputServer(host) as server:
+            wrapped = RankMain(main, server.address, server.token, "HOROVOD_RANK")
+
+            def launch() -> Any:
+                return horovod.spark.run(wrapped, kwargs=kwargs, num_proc=np, use_gloo=True,
+                                         stdout=tail, stderr=tail, verbose=0)
+
+            def cancel() -> None:
+                sc.cancelJobGroup(f"horovod.spark.run.{job_id.JOB_ID}")
+
+            results = supervise(launch, server, self.driver_log_verbosity, cancel,
+                                f"HorovodRunner(np={np})")
+        return results[0]
+
+    def _run_locally(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        import horovod
+
+        np = -self.num_processor
+        with RankOutputServer("127.0.0.1") as server:
+            wrapped = RankMain(main, server.address, server.token, "HOROVOD_RANK")
+
+            def launch() -> Any:
+                return horovod.run(wrapped, kwargs=kwargs, np=np, hosts=f"localhost:{np}",
+                                   use_gloo=True, verbose=0)
+
+            def cancel() -> None:
+                pass  # horovod.run stops the other local processes itself
+
+            results = supervise(launch, server, self.driver_log_verbosity, cancel,
+                                f"HorovodRunner(np={-np})")
+        if not results:
+            raise DistributedError(f"HorovodRunner(np={-np}) returned no results")
+        return results[0]

@@ -1,0 +1,161 @@
+"""Launching distributed ranks safely: count free task slots first, then watch the run.
+
+Both failure modes here used to cost a learner minutes of silence:
+- asking for more processes than the cluster has task slots: horovod.spark waits up to
+  600 s for tasks that can never start (and Spark's barrier mode, which TorchDistributor
+  uses, retries for a similar time), so :func:`require_task_slots` fails at once instead;
+- a rank that raises: its traceback lands in an executor log, while the other ranks wait
+  for it in an allreduce. :func:`supervise` shows the traceback as soon as the rank sends
+  it, gives the launcher a few seconds to wind down, then cancels the Spark job itself.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from labkit.errors import LabkitError
+from labkit.rank_output import ERROR, LOG, STDERR, RankMessage, RankOutputServer
+
+#: Log verbosities HorovodRunner accepts (Databricks' names).
+VERBOSITIES: tuple[str, ...] = ("log_callback_only", "all")
+#: After a rank reports an exception, how long the launcher may take to stop by itself.
+FAILURE_GRACE_SECONDS = 10.0
+#: How long to wait for a standalone cluster's executors to register before counting slots.
+EXECUTOR_WAIT_SECONDS = 20.0
+
+
+class DistributedError(LabkitError):
+    """A distributed run could not start, or one of its ranks failed.
+
+    ``rank`` and ``rank_traceback`` are set when a rank raised; the message is one line.
+    """
+
+    def __init__(self, message: str, rank: int | None = None,
+                 rank_traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.rank, self.rank_traceback = rank, rank_traceback
+
+
+def total_task_slots(spark) -> int:
+    """How many tasks the session's executors can run at once (cores / spark.task.cpus)."""
+    sc = spark.sparkContext
+    try:
+        jsc = sc._jsc.sc()
+        profile = jsc.resourceProfileManager().defaultResourceProfile()
+        return int(jsc.maxNumConcurrentTasks(profile))
+    except Exception:  # py4j API not reachable (e.g. Spark Connect): Spark's own estimate
+        return int(sc.defaultParallelism)
+
+
+def running_tasks(spark) -> int:
+    """Tasks running right now on all executors."""
+    try:
+        infos = spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()
+        return sum(int(info.numRunningTasks()) for info in infos)
+    except Exception:
+        return 0
+
+
+def free_task_slots(spark) -> int:
+    """Task slots not busy right now."""
+    return max(total_task_slots(spark) - running_tasks(spark), 0)
+
+
+def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
+    """Fail with :class:`DistributedError` unless ``wanted`` task slots are free.
+
+    On a cluster (not ``local[N]``) executors register a few seconds after the session
+    starts, so we wait up to ``wait`` seconds for them before deciding.
+    """
+    local = spark.sparkContext.master.startswith("local")
+    deadline = time.monotonic() + (0.0 if local else EXECUTOR_WAIT_SECONDS if wait is None
+                                   else wait)
+    while True:
+        free = free_task_slots(spark)
+        if free >= wanted or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    if free < wanted:
+        total = total_task_slots(spark)
+        raise DistributedError(
+            f"np={wanted} needs {wanted} free Spark task slots, but the cluster at "
+            f"{spark.sparkContext.master} has {free} free of {total}; ask for at most "
+            f"{free} processes, or add executors/cores")
+    return free
+
+
+def show(message: RankMessage, verbosity: str) -> None:
+    """Print a rank's message on the driver, if the verbosity asks for it."""
+    if message.kind == ERROR:
+        text = "".join(f"[{message.rank}]<stderr>:{line}\n"
+                       for line in message.text.rstrip("\n").split("\n"))
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    elif verbosity == "all" or message.kind == LOG:
+        stream = sys.stderr if message.kind == STDERR else sys.stdout
+        stream.write(f"[{message.rank}]<{message.kind}>:{message.text}\n")
+        stream.flush()
+
+
+class _Watcher(threading.Thread):
+    """Relays rank output while the launcher runs; cancels the job if a rank failed and
+    the launcher has not stopped :data:`FAILURE_GRACE_SECONDS` later."""
+
+    def __init__(self, server: RankOutputServer, verbosity: str,
+                 cancel: Callable[[], None]) -> None:
+        super().__init__(name="rank-output-watcher", daemon=True)
+        self.server, self.verbosity, self.cancel = server, verbosity, cancel
+        self.failure: RankMessage | None = None
+        self.cancelled = False
+        self._stop_event = threading.Event()
+
+    def _relay(self, timeout: float) -> None:
+        for message in self.server.drain(timeout=timeout):
+            show(message, self.verbosity)
+            if message.kind == ERROR and self.failure is None:
+                self.failure, self._failed_at = message, time.monotonic()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self._relay(0.1)
+            if (self.failure is not None and not self.cancelled
+                    and time.monotonic() - self._failed_at > FAILURE_GRACE_SECONDS):
+                self.cancelled = True
+                self.cancel()
+
+    def finish(self) -> None:
+        time.sleep(0.2)  # the ranks' last lines may still be in flight
+        self._stop_event.set()
+        self.join()
+        self._relay(0.0)
+
+
+def supervise(launch: Callable[[], Any], server: RankOutputServer, verbosity: str,
+              cancel: Callable[[], None], what: str) -> Any:
+    """Call ``launch()`` (in this thread: Horovod installs signal handlers) while a watcher
+    thread relays rank output. If a rank reports an exception and the launcher has not
+    stopped :data:`FAILURE_GRACE_SECONDS` later, ``cancel()`` stops the Spark job.
+    Raises :class:`DistributedError` naming the failed rank (its traceback is printed).
+    """
+    watcher = _Watcher(server, verbosity, cancel)
+    watcher.start()
+    error: BaseException | None = None
+    try:
+        result = launch()
+    except Exception as caught:  # reported below, with the rank's traceback if we have it
+        error = caught
+    finally:
+        watcher.finish()
+    failure = watcher.failure
+    if failure is not None:
+        last = failure.text.rstrip().split("\n")[-1]
+        raise DistributedError(f"{what}: rank {failure.rank} failed: {last}",
+                               failure.rank, failure.text) from error
+    if error is not None:
+        first = str(error).strip().split("\n")[0] or type(error).__name__
+        raise DistributedError(f"{what} failed: {first}") from error
+    return result
