@@ -3,6 +3,7 @@
     labkit prep    [--data PATH] [--split honest|seed]
     labkit train   [--data PATH] [--epochs N] [--batch-size N] [--lr X] [--seed N]
                    [--split honest|seed] [--out MODEL] [--metrics-json FILE]
+                   [--np N [--engine horovod|torch] [--master URL]]
     labkit predict --model MODEL ISLAND CULMEN_LENGTH CULMEN_DEPTH FLIPPER_SCALED MASS_SCALED
 
 A user error prints one line, ``labkit: error: ...``, and exits with status 2.
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from labkit.constants import SPECIES
 from labkit.errors import LabkitError
+from labkit.launch import ENGINES
 from labkit.prep import SPLIT_MODES
 from labkit.training import BATCH_SIZE, EPOCHS, LEARNING_RATE, SEED
 
@@ -56,6 +59,25 @@ def positive_float(text: str) -> float:
     return value
 
 
+def nonzero_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 processes: use N > 0 for Spark tasks, N < 0 for "
+                                         "-N processes on this machine")
+    return value
+
+
+def spark_master(text: str) -> str:
+    local = re.fullmatch(r"local(\[(\d+|\*)(,\d+)?\])?", text)
+    if not (local or text == "yarn" or text.startswith(("spark://", "k8s://"))):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://...)")
+    return text
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="labkit", description="The penguin deep-learning lab, without a notebook.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -80,6 +102,14 @@ def build_parser() -> Parser:
                        help="where to save the weights (default: %(default)s)")
     train.add_argument("--metrics-json", metavar="FILE", help="write the metrics here as JSON")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--np", type=nonzero_int, metavar="N",
+                       help="train data-parallel on N processes as Spark tasks "
+                            "(N < 0: -N processes on this machine, without Spark)")
+    train.add_argument("--engine", choices=ENGINES,
+                       help="with --np: horovod (HorovodRunner, default) or torch "
+                            "(TorchDistributor)")
+    train.add_argument("--master", type=spark_master, metavar="URL",
+                       help="with --np: the Spark master to run on (default: local[2])")
 
     predict = commands.add_parser("predict", help="predict the species of one penguin")
     predict.add_argument("--model", required=True, metavar="MODEL")
@@ -105,6 +135,10 @@ def run_prep(args: argparse.Namespace) -> None:
 
 
 def run_train(args: argparse.Namespace) -> None:
+    if args.np is not None:
+        return run_train_distributed(args)
+    if args.engine or args.master:
+        fail("--engine and --master need --np N")
     from labkit.atomic import atomic_write
     from labkit.persistence import save_model
     from labkit.pipeline import prepare
@@ -132,6 +166,53 @@ def run_train(args: argparse.Namespace) -> None:
     }
     print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs "
           f"({history.seconds:.2f} s); model saved to {args.out}")
+    if args.metrics_json:
+        atomic_write(args.metrics_json, (json.dumps(metrics, indent=2) + "\n").encode())
+
+
+def run_train_distributed(args: argparse.Namespace) -> None:
+    """``labkit train --np N``: the same training spread over N processes; the metrics are
+    the single-node ones plus the engine, the process count and where the time went."""
+    from labkit.atomic import atomic_write
+    from labkit.distributed import train_distributed
+    from labkit.launch import require_task_slots
+    from labkit.pipeline import prepare
+    from labkit.spark import get_spark
+
+    engine = args.engine or "horovod"
+    spark = get_spark(master=args.master)
+    try:
+        if args.np > 0:
+            require_task_slots(spark, args.np)  # before preparing data: fail in seconds
+        prepared = prepare(args.data, args.split, spark)
+        data = prepared.data
+        run = train_distributed(data, args.np, engine, epochs=args.epochs,
+                                batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                model_path=args.out)
+    finally:
+        spark.stop()
+    metrics = {
+        "test_accuracy": run.evaluation.accuracy,
+        "train_seconds": run.history.seconds,
+        "leakage": prepared.leakage,
+        "train_loss": run.history.train_loss,
+        "val_loss": run.history.val_loss,
+        "n_train": data.n_train,
+        "n_test": data.n_test,
+        "split": args.split,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "model": str(args.out),
+        "engine": engine,
+        "np": run.np,
+        "wall_seconds": run.wall_seconds,
+        "startup_seconds": run.startup_seconds,
+    }
+    print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs on "
+          f"{run.np} {engine} processes ({run.wall_seconds:.1f} s in all, "
+          f"{run.history.seconds:.1f} s training); model saved to {args.out}")
     if args.metrics_json:
         atomic_write(args.metrics_json, (json.dumps(metrics, indent=2) + "\n").encode())
 

@@ -32,7 +32,7 @@ import torch
 from torch.utils.data import TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from labkit.launch import VERBOSITIES, DistributedError, require_task_slots, supervise
+from labkit.launch import ENGINES, VERBOSITIES, DistributedError, require_task_slots, supervise
 from labkit.model import PenguinNet
 from labkit.persistence import load_model, save_model
 from labkit.prep import Split
@@ -57,7 +57,6 @@ except ImportError:
     from labkit.horovod_runner import HorovodRunner
 
 Engine = Literal["horovod", "torch"]
-ENGINES: tuple[str, ...] = ("horovod", "torch")
 
 __all__ = [
     "ENGINES", "DistributedRun", "HorovodRunner", "ShardBatches", "log_to_driver",

@@ -20,6 +20,8 @@ from typing import Any
 from labkit.errors import LabkitError
 from labkit.rank_output import ERROR, LOG, STDERR, RankMessage, RankOutputServer
 
+#: The two ways labkit trains on several processes.
+ENGINES: tuple[str, ...] = ("horovod", "torch")
 #: Log verbosities HorovodRunner accepts (Databricks' names).
 VERBOSITIES: tuple[str, ...] = ("log_callback_only", "all")
 #: After a rank reports an exception, how long the launcher may take to stop by itself.

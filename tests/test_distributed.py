@@ -1,0 +1,201 @@
+"""Distributed training on real Spark: HorovodRunner and TorchDistributor, np=2.
+
+Every run here starts real processes: Spark tasks on the shared ``local[2]`` session, Horovod
+ranks talking over Gloo, torchrun workers with DDP, and (in the last tests) a Spark
+standalone cluster of one master and two one-core workers on 127.0.0.1. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import cloudpickle
+import pytest
+
+from labkit.distributed import HorovodRunner, run_torch_distributor, train_distributed
+from labkit.launch import DistributedError, free_task_slots, total_task_slots
+from labkit.training import fit_penguin_net
+
+# The functions below run in other processes, which cannot import this test module:
+# ship them by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+#: A failing rank must fail the whole run within this many seconds.
+FAIL_WITHIN = 60.0
+
+
+def hvd_rank_and_size(greeting: str) -> tuple[int, int]:
+    import horovod.torch as hvd
+
+    hvd.init()
+    print(f"{greeting} from rank {hvd.rank()}")
+    return hvd.rank(), hvd.size()
+
+
+def hvd_fails_on_rank_one() -> str:
+    import horovod.torch as hvd
+    import torch
+
+    hvd.init()
+    print(f"rank {hvd.rank()} starting")
+    if hvd.rank() == 1:
+        raise ValueError("rank 1 refuses to train on penguins")
+    hvd.allreduce(torch.zeros(1))  # rank 0 waits here for rank 1, which never comes
+    return "unreachable"
+
+
+def ddp_fails_on_rank_one() -> str:
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    print(f"rank {dist.get_rank()} starting")
+    if dist.get_rank() == 1:
+        raise ValueError("rank 1 refuses to train on penguins")
+    dist.all_reduce(torch.zeros(1))
+    return "unreachable"
+
+
+def assert_session_usable(spark) -> None:
+    assert spark.range(100).count() == 100
+    deadline = time.monotonic() + 20
+    while free_task_slots(spark) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert free_task_slots(spark) == 2
+
+
+@pytest.fixture(scope="module")
+def single(honest):
+    """Single-process training with the lab's settings: the reference."""
+    _model, history = fit_penguin_net(honest.data, progress=False)
+    return history.val_accuracy[-1]
+
+
+def test_slots_are_counted_on_local_session(spark):
+    assert total_task_slots(spark) == 2
+    assert free_task_slots(spark) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["horovod", "torch"])
+def test_np2_matches_single_process(engine, spark, honest, single, tmp_path, capsys):
+    path = tmp_path / f"{engine}.pt"
+    run = train_distributed(honest.data, 2, engine, model_path=path)
+    assert run.engine == engine and run.np == 2
+    assert path.exists()  # rank 0 saved it where the driver could load it
+    assert len(run.history.train_loss) == 100
+    assert run.evaluation.total == honest.data.n_test
+    assert run.evaluation.accuracy >= 0.97
+    assert abs(run.evaluation.accuracy - single) <= 0.02
+    assert 0 < run.startup_seconds < run.wall_seconds
+    out = capsys.readouterr().out
+    # log_callback_only: only the message rank 0 sent with log_to_driver reaches us
+    assert f"[0]<log>:rank 0 of 2: model saved to {path}" in out
+    assert "<stdout>" not in out
+
+
+@pytest.mark.slow
+def test_horovod_negative_np_runs_locally_without_spark(capsys):
+    rank, size = HorovodRunner(np=-2, driver_log_verbosity="all").run(
+        hvd_rank_and_size, greeting="hi")
+    assert (rank, size) == (0, 2)
+    assert "[1]<stdout>:hi from rank 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("engine", ["horovod", "torch"])
+def test_more_processes_than_slots_fails_at_once(engine, spark):
+    start = time.monotonic()
+    with pytest.raises(DistributedError, match=r"np=3 needs 3 free Spark task slots.* 2 free"):
+        if engine == "horovod":
+            HorovodRunner(np=3).run(hvd_rank_and_size, greeting="never")
+        else:
+            run_torch_distributor(ddp_fails_on_rank_one, 3)
+    assert time.monotonic() - start < 5
+    assert_session_usable(spark)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["horovod", "torch"])
+def test_rank_that_raises_fails_the_run_with_its_traceback(engine, spark, capsys):
+    start = time.monotonic()
+    with pytest.raises(DistributedError, match="rank 1 failed: ValueError: rank 1 refuses") as info:
+        if engine == "horovod":
+            HorovodRunner(np=2, driver_log_verbosity="all").run(hvd_fails_on_rank_one)
+        else:
+            run_torch_distributor(ddp_fails_on_rank_one, 2, "all")
+    assert time.monotonic() - start < FAIL_WITHIN
+    assert info.value.rank == 1
+    assert "Traceback (most recent call last)" in info.value.rank_traceback
+    assert "fails_on_rank_one" in info.value.rank_traceback
+    captured = capsys.readouterr()
+    assert "[1]<stderr>:ValueError: rank 1 refuses to train on penguins" in captured.err
+    # driver_log_verbosity="all": every rank's output, prefixed by its rank
+    assert "[0]<stdout>:rank 0 starting" in captured.out
+    assert "[1]<stdout>:rank 1 starting" in captured.out
+    assert_session_usable(spark)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(DistributedError, match="non-zero"):
+        HorovodRunner(np=0)
+    with pytest.raises(DistributedError, match="driver_log_verbosity"):
+        HorovodRunner(np=2, driver_log_verbosity="everything")
+
+
+def labkit_cli(*args: str, timeout: float = 420) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "labkit", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--np", "0"], "argument --np: 0 processes"),
+    (["--np", "two"], "argument --np: 'two' is not a whole number"),
+    (["--np", "2", "--engine", "mpi"], "argument --engine: invalid choice"),
+    (["--np", "2", "--master", "localhost"], "'localhost' is not a Spark master URL"),
+    (["--engine", "torch"], "--engine and --master need --np N"),
+])
+def test_cli_refuses_bad_distributed_options(args, message):
+    result = labkit_cli("train", *args, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("labkit: error: ")
+    assert message in lines[0]
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory):
+    """A master and two one-core workers on 127.0.0.1, stopped after the module's tests."""
+    from spark_cluster import start_cluster
+
+    cluster = start_cluster(tmp_path_factory.mktemp("standalone"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.mark.slow
+def test_cli_horovod_np2_on_standalone_cluster(standalone, single, tmp_path):
+    metrics_file, model = tmp_path / "metrics.json", tmp_path / "model.pt"
+    result = labkit_cli("train", "--np", "2", "--master", standalone.url, "--out", str(model),
+                        "--metrics-json", str(metrics_file), "--no-progress")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads(metrics_file.read_text())
+    assert metrics["engine"] == "horovod" and metrics["np"] == 2
+    assert metrics["test_accuracy"] >= 0.97
+    assert abs(metrics["test_accuracy"] - single) <= 0.02
+    assert len(metrics["train_loss"]) == len(metrics["val_loss"]) == 100
+    assert model.exists()
+
+
+@pytest.mark.slow
+def test_cli_more_processes_than_cluster_slots_fails_fast(standalone):
+    start = time.monotonic()
+    result = labkit_cli("train", "--np", "3", "--master", standalone.url, "--no-progress",
+                        timeout=120)
+    assert time.monotonic() - start < FAIL_WITHIN
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "labkit: error: np=3 needs 3 free Spark task slots")
+    assert "2 free of 2" in result.stderr
