@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.labkit-setup
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh
+$(STAMP): requirements.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh \
+          scripts/install-actionlint.sh
 	@scripts/check-prereqs.sh $(PYTHON)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	scripts/build-horovod.sh $(PY)
+	scripts/install-actionlint.sh $(VENV)/actionlint
 	@touch $(STAMP)
 
 lint: setup
