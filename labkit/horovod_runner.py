@@ -16,7 +16,10 @@ On Databricks, :mod:`labkit.distributed` hands out ``sparkdl.HorovodRunner`` ins
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from labkit.launch import VERBOSITIES, DistributedError, require_task_slots, supervise
@@ -37,6 +40,26 @@ class _Tail:
 
     def flush(self) -> None:
         pass
+
+
+@contextmanager
+def _quiet_cancelled_spark_thread() -> Iterator[None]:
+    """When a rank fails, horovod.spark cancels its own Spark job, and the thread that was
+    waiting on that job dies with a Java "job cancelled" traceback. We report the rank's
+    failure ourselves, so that second, misleading traceback is not printed."""
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        thread = args.thread.name if args.thread is not None else ""
+        if thread.endswith("(run_spark)") and "SPARK_JOB_CANCELLED" in str(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 class HorovodRunner:
@@ -81,8 +104,14 @@ class HorovodRunner:
             def cancel() -> None:
                 sc.cancelJobGroup(f"horovod.spark.run.{job_id.JOB_ID}")
 
-            results = supervise(launch, server, self.driver_log_verbosity, cancel,
-                                f"HorovodRunner(np={np})")
+            try:
+                with _quiet_cancelled_spark_thread():
+                        results = supervise(launch, server, self.driver_log_verbosity, cancel,
+                                        f"HorovodRunner(np={np})")
+            except DistributedError as error:
+                if error.rank is None and tail.lines:  # a rank died before it could report
+                    sys.stderr.write("".join(f"{line}\n" for line in tail.lines[-40:]))
+                raise
         return results[0]
 
     def _run_locally(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:

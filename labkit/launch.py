@@ -28,6 +28,8 @@ VERBOSITIES: tuple[str, ...] = ("log_callback_only", "all")
 FAILURE_GRACE_SECONDS = 10.0
 #: How long to wait for a standalone cluster's executors to register before counting slots.
 EXECUTOR_WAIT_SECONDS = 20.0
+#: ... or until no new executor has registered for this long.
+EXECUTORS_STEADY_SECONDS = 3.0
 
 
 class DistributedError(LabkitError):
@@ -71,14 +73,21 @@ def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
     """Fail with :class:`DistributedError` unless ``wanted`` task slots are free.
 
     On a cluster (not ``local[N]``) executors register a few seconds after the session
-    starts, so we wait up to ``wait`` seconds for them before deciding.
+    starts, so we wait for them (up to ``wait`` seconds, or until no new one has arrived
+    for :data:`EXECUTORS_STEADY_SECONDS`) before deciding.
     """
     local = spark.sparkContext.master.startswith("local")
     deadline = time.monotonic() + (0.0 if local else EXECUTOR_WAIT_SECONDS if wait is None
                                    else wait)
+    seen, steady_since = -1, time.monotonic()
     while True:
         free = free_task_slots(spark)
-        if free >= wanted or time.monotonic() >= deadline:
+        total = total_task_slots(spark)
+        if total != seen:
+            seen, steady_since = total, time.monotonic()
+        # Enough slots; or out of time; or executors have registered and stopped arriving.
+        steady = total > 0 and time.monotonic() - steady_since >= EXECUTORS_STEADY_SECONDS
+        if free >= wanted or steady or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
     if free < wanted:
