@@ -43,3 +43,16 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def stop_spark() -> None:
+    """Stop the session labkit started, at the end of a chapter or script.
+
+    Does nothing when no session is running, and nothing on Databricks, where the notebook's
+    session belongs to the cluster and must outlive the notebook.
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and not os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+        active.stop()
