@@ -184,6 +184,10 @@ def test_every_glued_name_used_is_glued(built_book):
 # --- the same settings reject a bad chapter --------------------------------------------------
 
 NOTEBOOK_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
 kernelspec:
   display_name: Python 3
   language: python
