@@ -177,7 +177,7 @@ def run_train_distributed(args: argparse.Namespace) -> None:
     from labkit.distributed import train_distributed
     from labkit.launch import require_task_slots
     from labkit.pipeline import prepare
-    from labkit.spark import get_spark
+    from labkit.spark import get_spark, stop_spark
 
     engine = args.engine or "horovod"
     spark = get_spark(master=args.master)
@@ -190,7 +190,7 @@ def run_train_distributed(args: argparse.Namespace) -> None:
                                 batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                                 model_path=args.out)
     finally:
-        spark.stop()
+        stop_spark()
     metrics = {
         "test_accuracy": run.evaluation.accuracy,
         "train_seconds": run.history.seconds,
