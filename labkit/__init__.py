@@ -7,7 +7,12 @@ Where to find things:
 - ``labkit.training``    ``train``, ``test``, ``fit`` and ``fit_penguin_net``
 - ``labkit.persistence`` ``save_model`` and ``load_model``
 - ``labkit.predict``     ``predict`` for new penguins
-- ``labkit.spark``       ``get_spark``, the session the lab runs on
+- ``labkit.pipeline``    ``prepare``: the data steps chained, Spark's result reused
+- ``labkit.spark``       ``get_spark`` and ``stop_spark``, the session the lab runs on
+- ``labkit.distributed`` ``HorovodRunner``, ``train_hvd`` and TorchDistributor training
+- ``labkit.horovod_runner``, ``labkit.launch``, ``labkit.rank_output``: how the ranks are
+  started, watched and heard from
+- ``labkit.atomic``      writing files whole or not at all
 - ``labkit.cli``         the ``labkit`` command
 """
 

@@ -39,35 +39,27 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(USAGE_ERROR)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def number_option(kind: type, accept, rule: str):
+    """An argparse type: parse ``text`` as ``kind`` and keep it only if ``accept(value)``."""
+    noun = "whole number" if kind is int else "number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(rule.format(text=repr(text)))
+        return value
+
+    return parse
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
-
-
-def nonzero_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("0 processes: use N > 0 for Spark tasks, N < 0 for "
-                                         "-N processes on this machine")
-    return value
+positive_int = number_option(int, lambda v: v > 0, "{text} must be at least 1")
+positive_float = number_option(float, lambda v: 0 < v < float("inf"),
+                               "{text} must be a positive number")
+nonzero_int = number_option(int, lambda v: v != 0, "0 processes: use N > 0 for Spark tasks, "
+                            "N < 0 for -N processes on this machine")
 
 
 def spark_master(text: str) -> str:
@@ -139,7 +131,6 @@ def run_train(args: argparse.Namespace) -> None:
         return run_train_distributed(args)
     if args.engine or args.master:
         fail("--engine and --master need --np N")
-    from labkit.atomic import atomic_write
     from labkit.persistence import save_model
     from labkit.pipeline import prepare
     from labkit.training import fit_penguin_net
@@ -149,14 +140,22 @@ def run_train(args: argparse.Namespace) -> None:
     model, history = fit_penguin_net(data, epochs=args.epochs, batch_size=args.batch_size,
                                      lr=args.lr, seed=args.seed, progress=not args.no_progress)
     save_model(model, args.out)
-    metrics = {
-        "test_accuracy": history.val_accuracy[-1],
+    metrics = training_metrics(args, prepared, history, history.val_accuracy[-1])
+    print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs "
+          f"({history.seconds:.2f} s); model saved to {args.out}")
+    write_metrics(args.metrics_json, metrics)
+
+
+def training_metrics(args: argparse.Namespace, prepared, history, accuracy: float) -> dict:
+    """What ``--metrics-json`` records of any training run, one process or many."""
+    return {
+        "test_accuracy": accuracy,
         "train_seconds": history.seconds,
         "leakage": prepared.leakage,
         "train_loss": history.train_loss,
         "val_loss": history.val_loss,
-        "n_train": data.n_train,
-        "n_test": data.n_test,
+        "n_train": prepared.data.n_train,
+        "n_test": prepared.data.n_test,
         "split": args.split,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -164,16 +163,19 @@ def run_train(args: argparse.Namespace) -> None:
         "seed": args.seed,
         "model": str(args.out),
     }
-    print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs "
-          f"({history.seconds:.2f} s); model saved to {args.out}")
-    if args.metrics_json:
-        atomic_write(args.metrics_json, (json.dumps(metrics, indent=2) + "\n").encode())
+
+
+def write_metrics(path: str | None, metrics: dict) -> None:
+    """Write the metrics as JSON, whole or not at all (nothing when no path was given)."""
+    from labkit.atomic import atomic_write
+
+    if path:
+        atomic_write(path, (json.dumps(metrics, indent=2) + "\n").encode())
 
 
 def run_train_distributed(args: argparse.Namespace) -> None:
     """``labkit train --np N``: the same training spread over N processes; the metrics are
     the single-node ones plus the engine, the process count and where the time went."""
-    from labkit.atomic import atomic_write
     from labkit.distributed import train_distributed
     from labkit.launch import require_task_slots
     from labkit.pipeline import prepare
@@ -192,19 +194,7 @@ def run_train_distributed(args: argparse.Namespace) -> None:
     finally:
         stop_spark()
     metrics = {
-        "test_accuracy": run.evaluation.accuracy,
-        "train_seconds": run.history.seconds,
-        "leakage": prepared.leakage,
-        "train_loss": run.history.train_loss,
-        "val_loss": run.history.val_loss,
-        "n_train": data.n_train,
-        "n_test": data.n_test,
-        "split": args.split,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "seed": args.seed,
-        "model": str(args.out),
+        **training_metrics(args, prepared, run.history, run.evaluation.accuracy),
         "engine": engine,
         "np": run.np,
         "wall_seconds": run.wall_seconds,
@@ -213,8 +203,7 @@ def run_train_distributed(args: argparse.Namespace) -> None:
     print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs on "
           f"{run.np} {engine} processes ({run.wall_seconds:.1f} s in all, "
           f"{run.history.seconds:.1f} s training); model saved to {args.out}")
-    if args.metrics_json:
-        atomic_write(args.metrics_json, (json.dumps(metrics, indent=2) + "\n").encode())
+    write_metrics(args.metrics_json, metrics)
 
 
 def run_predict(args: argparse.Namespace) -> None:
