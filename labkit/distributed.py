@@ -145,6 +145,11 @@ def train_ddp(model: PenguinNet, data: Split, model_path: str, epochs: int = EPO
         dist.destroy_process_group()
 
 
+#: Spark's thread-local properties that ``setJobGroup`` sets.
+JOB_GROUP_PROPERTIES = ("spark.jobGroup.id", "spark.job.description",
+                        "spark.job.interruptOnCancel")
+
+
 def run_torch_distributor(main: Callable[..., Any], np: int,
                           driver_log_verbosity: str = "log_callback_only",
                           **kwargs: Any) -> Any:
@@ -172,11 +177,18 @@ def run_torch_distributor(main: Callable[..., Any], np: int,
         wrapped = RankMain(main, server.address, server.token, "RANK")
 
         def launch() -> Any:
+            # The job group is a property of this thread: put back what was there before,
+            # so that the caller's later Spark jobs do not join (or get cancelled with) ours.
+            previous = {key: sc.getLocalProperty(key) for key in JOB_GROUP_PROPERTIES}
             sc.setJobGroup(group, what, interruptOnCancel=True)
-            distributor = TorchDistributor(num_processes=abs(np), local_mode=np < 0,
-                                           use_gpu=False)
-            distributor.logger.setLevel("WARNING")
-            return distributor.run(wrapped, **kwargs)
+            try:
+                distributor = TorchDistributor(num_processes=abs(np), local_mode=np < 0,
+                                               use_gpu=False)
+                distributor.logger.setLevel("WARNING")
+                return distributor.run(wrapped, **kwargs)
+            finally:
+                for key, value in previous.items():
+                    sc.setLocalProperty(key, value)  # None removes the property
 
         return supervise(launch, server, driver_log_verbosity,
                          lambda: sc.cancelJobGroup(group), what)
