@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 
 #: Quiet console logging (errors only) for the sessions labkit starts.
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
-
+#: Options for the JVM of a session labkit starts. ``TieredStopAtLevel=1`` keeps the JVM on
+#: its quick first-tier compiler: the lab's jobs last seconds, too short for the optimising
+#: compiler to pay back the CPU it takes (measured here: start-up 13.7 s -> 10.0 s and the
+#: lab's preparation 6.1 s -> 4.7 s on 2 cores).
+DRIVER_JAVA_OPTIONS = (f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
+                       "-XX:TieredStopAtLevel=1")
 
 
 def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSession:
@@ -29,7 +34,6 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    log_config = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}"
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master or os.environ.get("LABKIT_SPARK_MASTER", "local[2]"))
@@ -38,7 +42,7 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
-        .config("spark.driver.extraJavaOptions", log_config)
+        .config("spark.driver.extraJavaOptions", " ".join(DRIVER_JAVA_OPTIONS))
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

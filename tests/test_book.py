@@ -35,8 +35,12 @@ GLUE_DIRECTIVE = re.compile(r"^[`:]{3,}\{glue(?::(?:any|text|md|math|figure))?\}
 
 
 def load_build_module():
+    # On sys.path, so that the processes that execute chapters can import it too.
+    if str(BUILD_SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(BUILD_SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("build_book", BUILD_SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["build_book"] = module  # pickled functions are looked up by module name
     spec.loader.exec_module(module)
     return module
 
@@ -157,6 +161,30 @@ def test_book_builds_without_warnings(built_book):
 
 
 @pytest.mark.slow
+def test_jupyter_book_reuses_every_run_the_parallel_step_made(built_book):
+    """Chapters are executed (in parallel) before Jupyter Book starts; if the notebooks we
+    cache hashed differently from the ones myst-nb reads, Jupyter Book would run them again."""
+    assert built_book.returncode == 0
+    output = built_book.stdout + built_book.stderr
+    assert "Executing notebook" not in output
+    assert output.count("Using cached notebook") == len(EXPECTED_CHAPTERS)
+
+
+def test_the_longest_chapters_are_executed_first(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    texts = {"short": "x = 1", "spark": "spark = get_spark()",
+             "cluster": "get_spark(); HorovodRunner(np=2); run_torch_distributor(f, 2)"}
+    paths = {name: book / f"{name}.md" for name in texts}
+    for name, text in texts.items():
+        paths[name].write_text(text)
+    guessed = build_book.longest_first(list(paths.values()), {}, tmp_path)
+    assert [path.stem for path in guessed] == ["cluster", "spark", "short"]
+    timed = build_book.longest_first(list(paths.values()), {"book/short.md": 500.0}, tmp_path)
+    assert timed[0].stem == "short"
+
+
+@pytest.mark.slow
 def test_every_chapter_has_a_page_without_error_output(built_book):
     assert built_book.returncode == 0
     for chapter in EXPECTED_CHAPTERS:
@@ -206,6 +234,21 @@ def small_book(root: Path, chapter_body: str, toc_files: list[str] | None = None
            "chapters": [{"file": name} for name in (toc_files or ["chapter"])]}
     (root / "_toc.yml").write_text(yaml.safe_dump(toc))
     return root
+
+
+@pytest.mark.slow
+def test_parallel_execution_caches_good_chapters_and_reports_the_one_that_raises(tmp_path):
+    root = small_book(tmp_path / "book", "# Good\n\n```{code-cell} ipython3\nx = 6 * 7\n```\n")
+    bad = root / "bad.md"
+    bad.write_text(NOTEBOOK_HEADER + "# Bad\n\n```{code-cell} ipython3\n"
+                   "raise ValueError('boom in a cell')\n```\n")
+    cache_path = root / "_build" / ".jupyter_cache"
+    chapters = [root / "chapter.md", bad]
+    failures = build_book.execute_in_parallel(chapters, 2, root, cache_path)
+    assert len(failures) == 1 and "bad.md" in failures[0] and "boom in a cell" in failures[0]
+    assert build_book.uncached(chapters, cache_path) == [bad]
+    timings = json.loads((cache_path / build_book.TIMINGS_NAME).read_text())
+    assert set(timings) == {"chapter.md"}
 
 
 def build_small(root: Path) -> subprocess.CompletedProcess:
