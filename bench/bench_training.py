@@ -5,6 +5,11 @@ batch size. The lab's loop is reproduced as the lab writes it: DataLoaders over
 ``TensorDataset`` with ``num_workers=1``, ``print`` each epoch, the test set evaluated after
 every epoch. Prints both times, the ratio and both accuracies.
 
+A third line times the least any autograd training loop must do on these batches: the
+forward pass, the loss and ``loss.backward()``, with no optimizer step, no zeroing and no
+test. It is not a way to train; it shows how far ``labkit.fit`` is from the floor set by
+PyTorch's per-operation cost on this machine.
+
     python bench/bench_training.py [--epochs 100]
 """
 
@@ -21,7 +26,7 @@ from torch import nn
 
 from labkit.model import PenguinNet
 from labkit.pipeline import prepare
-from labkit.training import fit_penguin_net
+from labkit.training import fit_penguin_net, make_loader, torch_threads
 
 
 def lab_loop(x_train, y_train, x_test, y_test, epochs: int, batch_size: int) -> tuple[float, float]:
@@ -82,6 +87,19 @@ def lab_loop(x_train, y_train, x_test, y_test, epochs: int, batch_size: int) -> 
     return time.perf_counter() - start, accuracy
 
 
+def autograd_floor(x_train, y_train, epochs: int, batch_size: int) -> float:
+    """Seconds for forward, loss and backward over every training batch, nothing else."""
+    torch.manual_seed(0)
+    model, loss_fn = PenguinNet(), nn.CrossEntropyLoss()
+    batches = make_loader(x_train, y_train, batch_size)
+    start = time.perf_counter()
+    with torch_threads(1):
+        for _epoch in range(epochs):
+            for data, target in batches:
+                loss_fn(model(data), target).backward()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
@@ -93,11 +111,14 @@ def main() -> None:
                                          args.epochs, args.batch_size)
     _, history = fit_penguin_net(data, epochs=args.epochs, batch_size=args.batch_size,
                                  progress=False)
+    floor_seconds = autograd_floor(data.x_train, data.y_train, args.epochs, args.batch_size)
     print(f"epochs {args.epochs}, batch {args.batch_size}, "
           f"{data.n_train} training rows, {data.n_test} test rows")
     print(f"lab loop     {lab_seconds:7.2f} s   accuracy {lab_accuracy:.1%}")
     print(f"labkit.fit   {history.seconds:7.2f} s   accuracy {history.val_accuracy[-1]:.1%}")
     print(f"speed-up     {lab_seconds / history.seconds:7.1f}x")
+    print(f"floor        {floor_seconds:7.2f} s   forward, loss and backward only "
+          f"(no step, no test): {lab_seconds / floor_seconds:.1f}x")
 
 
 if __name__ == "__main__":
