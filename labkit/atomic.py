@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it
-    over ``path`` (a rename within one folder is atomic on POSIX and Windows)."""
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename
+    it over ``path`` (a rename within one folder is atomic on POSIX and Windows)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",

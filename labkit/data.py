@@ -171,11 +171,14 @@ def csv_schema():  # -> pyspark.sql.types.StructType (pyspark imported lazily)
     return StructType(fields)
 
 
-def load_penguins(spark: SparkSession, path: str | os.PathLike[str] | None = None) -> DataFrame:
-    """Validate the CSV, read it with Spark and drop the incomplete rows (as the lab does).
+def load_penguins(spark: SparkSession,
+                  path: str | os.PathLike[str] | None = None) -> DataFrame:
+    """Validate the CSV, read it with Spark and drop the incomplete rows (as the lab
+    does).
 
-    ``path`` may be a local path, a ``file:`` URI or a ``/dbfs/...`` path; ``None`` reads
-    the copy packaged with labkit. Raises :class:`DataError` for a file that cannot be used.
+    ``path`` may be a local path, a ``file:`` URI or a ``/dbfs/...`` path; ``None``
+    reads the copy packaged with labkit. Raises :class:`DataError` for a file that
+    cannot be used.
     """
     return read_validated(spark, validate_csv(path))
 

@@ -65,16 +65,17 @@ __all__ = [
 
 
 class ShardBatches:
-    """One rank's batches: a ``DistributedSampler`` picks this rank's rows, reshuffled each
-    pass (``set_epoch`` is called at the start of every iteration), then the rows are cut
-    into batches as :class:`labkit.training.TensorBatches` does."""
+    """One rank's batches: a ``DistributedSampler`` picks this rank's rows, reshuffled
+    each pass (``set_epoch`` is called at the start of every iteration), then the rows
+    are cut into batches as :class:`labkit.training.TensorBatches` does."""
 
-    def __init__(self, x: Any, y: Any, rank: int, size: int, batch_size: int = BATCH_SIZE,
-                 seed: int = SEED) -> None:
+    def __init__(self, x: Any, y: Any, rank: int, size: int,
+                 batch_size: int = BATCH_SIZE, seed: int = SEED) -> None:
         self.x = torch.as_tensor(x, dtype=torch.float32)
         self.y = torch.as_tensor(y, dtype=torch.int64)
-        self.sampler = DistributedSampler(TensorDataset(self.x, self.y), num_replicas=size,
-                                          rank=rank, shuffle=True, seed=seed)
+        self.sampler = DistributedSampler(TensorDataset(self.x, self.y),
+                                          num_replicas=size, rank=rank, shuffle=True,
+                                          seed=seed)
         self.batch_size, self.epoch = batch_size, 0
 
     def __len__(self) -> int:
@@ -89,11 +90,12 @@ class ShardBatches:
 
 def _fit_shard(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Split,
                rank: int, size: int, epochs: int, batch_size: int, seed: int) -> dict:
-    """The part both engines share: train on this rank's shard with :func:`labkit.training.fit`
-    (which also tests after each epoch, as single-process training does)."""
+    """The part both engines share: train on this rank's shard with
+    :func:`labkit.training.fit` (which also tests after each epoch, as single-process
+    training does)."""
     started_at = time.time()
-    history = fit(model, ShardBatches(data.x_train, data.y_train, rank, size, batch_size, seed),
-                  make_loader(data.x_test, data.y_test, batch_size),
+    shard = ShardBatches(data.x_train, data.y_train, rank, size, batch_size, seed)
+    history = fit(model, shard, make_loader(data.x_test, data.y_test, batch_size),
                   epochs=epochs, optimizer=optimizer, progress=False)
     return {"history": history, "started_at": started_at, "size": size}
 
@@ -101,7 +103,7 @@ def _fit_shard(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: S
 def train_hvd(model: PenguinNet, data: Split, model_path: str, epochs: int = EPOCHS,
               batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
               seed: int = SEED) -> dict:
-    """The lab's Horovod training function, run on every rank by :class:`HorovodRunner`."""
+    """The lab's Horovod training function, run on every rank by HorovodRunner."""
     import horovod.torch as hvd
 
     hvd.init()
@@ -109,14 +111,15 @@ def train_hvd(model: PenguinNet, data: Split, model_path: str, epochs: int = EPO
     if device.type == "cuda":
         torch.cuda.set_device(hvd.local_rank())  # one GPU per process on a machine
     model = model.to(device)
-    # np ranks with batches of batch_size step like one batch of batch_size * np: scale lr.
+    # np ranks with batches of batch_size step like one batch of batch_size * np:
+    # scale the learning rate by np.
     optimizer = hvd.DistributedOptimizer(adam(model, lr * hvd.size()),
                                          named_parameters=model.named_parameters())
     # Every rank starts from rank 0's weights and optimizer state.
     hvd.broadcast_parameters(model.state_dict(), root_rank=0)
     hvd.broadcast_optimizer_state(optimizer, root_rank=0)
-    result = _fit_shard(model, optimizer, data, hvd.rank(), hvd.size(), epochs, batch_size,
-                        seed)
+    result = _fit_shard(model, optimizer, data, hvd.rank(), hvd.size(), epochs,
+                        batch_size, seed)
     if hvd.rank() == 0:
         save_model(model, model_path)
         log_to_driver(f"rank 0 of {hvd.size()}: model saved to {model_path}")
@@ -126,14 +129,16 @@ def train_hvd(model: PenguinNet, data: Split, model_path: str, epochs: int = EPO
 def train_ddp(model: PenguinNet, data: Split, model_path: str, epochs: int = EPOCHS,
               batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
               seed: int = SEED) -> dict:
-    """The same training with torch.distributed (DDP on Gloo), run by TorchDistributor."""
+    """The same training with torch.distributed (DDP on Gloo), run by
+    TorchDistributor."""
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
     dist.init_process_group("gloo")
     try:
         rank, size = dist.get_rank(), dist.get_world_size()
-        # DDP copies rank 0's weights to every rank and averages gradients in backward().
+        # DDP copies rank 0's weights to every rank, and averages the gradients
+        # during backward().
         ddp = DistributedDataParallel(model)
         optimizer = adam(ddp, lr * size)
         result = _fit_shard(ddp, optimizer, data, rank, size, epochs, batch_size, seed)

@@ -17,7 +17,8 @@ class PenguinNet(nn.Module):
     fc1 10x5, fc2 10x10, fc3 3x10.
     """
 
-    def __init__(self, n_features: int = 5, hidden: int = HIDDEN, n_classes: int = 3) -> None:
+    def __init__(self, n_features: int = 5, hidden: int = HIDDEN,
+                 n_classes: int = 3) -> None:
         super().__init__()
         self.fc1 = nn.Linear(n_features, hidden)
         self.fc2 = nn.Linear(hidden, hidden)

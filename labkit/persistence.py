@@ -28,7 +28,8 @@ def save_model(model: nn.Module, path: str | os.PathLike[str]) -> Path:
 
 
 def load_model(path: str | os.PathLike[str]) -> PenguinNet:
-    """Load weights saved by :func:`save_model` (or the lab) into a new PenguinNet in eval mode.
+    """Load weights saved by :func:`save_model` (or the lab) into a new PenguinNet, in
+    eval mode.
 
     Raises :class:`ModelFileError` for a missing, truncated or mismatched file.
     """
@@ -41,9 +42,11 @@ def load_model(path: str | os.PathLike[str]) -> PenguinNet:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for a damaged file
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelFileError(f"{source}: not a readable model file ({reason})") from None
+        raise ModelFileError(
+            f"{source}: not a readable model file ({reason})") from None
     if not isinstance(state, dict):
-        raise ModelFileError(f"{source}: holds a {type(state).__name__}, not a state_dict")
+        raise ModelFileError(
+            f"{source}: holds a {type(state).__name__}, not a state_dict")
     model = PenguinNet()
     try:
         model.load_state_dict(state)

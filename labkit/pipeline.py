@@ -35,12 +35,13 @@ class Prepared:
 
 def prepare(path: str | os.PathLike[str] | None = None, mode: SplitMode = "honest",
             spark=None) -> Prepared:
-    """Prepare the penguins with Spark (or reuse rows Spark prepared before), then split.
+    """Prepare the penguins with Spark (or reuse rows Spark prepared before), then
+    split.
 
-    The file is checked before Spark starts, so a bad file fails in milliseconds. Given a
-    ``spark`` session, the rows are always prepared on it (and the cache refreshed); without
-    one, cached rows are used when the file and the preparing code are unchanged, and
-    otherwise the active (or a new local) session prepares them.
+    The file is checked before Spark starts, so a bad file fails in milliseconds. Given
+    a ``spark`` session, the rows are always prepared on it (and the cache refreshed);
+    without one, cached rows are used when the file and the preparing code are
+    unchanged, and otherwise the active (or a new local) session prepares them.
     """
     report = validate_csv(path)
     cache = cache_file(report.path)

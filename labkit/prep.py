@@ -35,12 +35,14 @@ def transform(penguins: DataFrame) -> DataFrame:
     float features and an integer label. Row order is kept (no join)."""
     from pyspark.sql import functions as F
 
-    island_index = F.array_position(F.array(*[F.lit(name) for name in ISLANDS]), F.col("Island"))
+    islands = F.array(*[F.lit(name) for name in ISLANDS])  # sorted: Biscoe, Dream, ...
+    island_index = F.array_position(islands, F.col("Island"))  # 1-based, 0 if absent
     return penguins.select(
         (island_index - 1).cast("float").alias("IslandIdx"),
         F.col("CulmenLength").cast("float"),
         F.col("CulmenDepth").cast("float"),
-        (F.col("FlipperLength").cast("float") / 10).cast("float").alias("FlipperScaled"),
+        (F.col("FlipperLength").cast("float") / 10).cast("float")
+        .alias("FlipperScaled"),
         (F.col("BodyMass").cast("float") / 100).cast("float").alias("MassScaled"),
         F.col("Species").cast("int"),
     )
@@ -89,8 +91,9 @@ def split(
 ) -> Split:
     """Split 70/30 with a fixed seed.
 
-    ``honest``: split the distinct penguins (stratified by species), then oversample the
-    training part only. ``seed``: oversample everything first, then split, as the lab does.
+    ``honest``: split the distinct penguins (stratified by species), then oversample
+    the training part only. ``seed``: oversample everything first, then split, as the
+    lab does.
     """
     if mode == "honest":
         train, test = train_test_split(
@@ -103,14 +106,15 @@ def split(
             oversample(frame, factor), test_size=test_size, random_state=seed
         )
     else:
-        raise ValueError(f"unknown split mode {mode!r}; expected one of {', '.join(SPLIT_MODES)}")
+        raise ValueError(f"unknown split mode {mode!r}; "
+                         f"expected one of {', '.join(SPLIT_MODES)}")
     x_train, y_train = _arrays(train)
     x_test, y_test = _arrays(test)
     return Split(x_train, x_test, y_train, y_test, mode)
 
 
 def leakage(data: Split) -> float:
-    """Share of test rows (features and label) that have an exact copy among training rows."""
+    """Share of test rows (features and label) that exactly copy a training row."""
     seen = {
         row.tobytes() + bytes([label])
         for row, label in zip(data.x_train, data.y_train.astype(np.uint8))

@@ -38,14 +38,16 @@ SEED = 0
 class TensorBatches:
     """Mini-batches of (features, labels) sliced straight from two tensors.
 
-    Without shuffling it yields exactly what ``DataLoader(TensorDataset(x, y), batch_size)``
-    yields (with shuffling, another random order of the same rows), but takes
-    each batch as one slice of memory instead of gathering and stacking rows one by one:
-    for 956 rows of five numbers that bookkeeping costs more than the training step itself.
+    Without shuffling it yields exactly what
+    ``DataLoader(TensorDataset(x, y), batch_size)`` yields (with shuffling, another
+    random order of the same rows), but takes each batch as one slice of memory instead
+    of gathering and stacking rows one by one: for 956 rows of five numbers that
+    bookkeeping costs more than the training step itself.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = BATCH_SIZE,
-                 shuffle: bool = False, generator: torch.Generator | None = None) -> None:
+                 shuffle: bool = False,
+                 generator: torch.Generator | None = None) -> None:
         if len(x) != len(y):
             raise ValueError(f"{len(x)} feature rows but {len(y)} labels")
         self.dataset = TensorDataset(x, y)

@@ -102,6 +102,55 @@ def test_chapters_that_run_code_are_python3_notebooks():
             assert header["kernelspec"]["name"] == "python3", path.name
 
 
+# --- code on the page ------------------------------------------------------------------------
+
+#: Columns of code that fit the text column at 1280 pixels without a scroll bar.
+CODE_COLUMNS = 88
+LITERALINCLUDE = re.compile(r"```\{literalinclude\} (\S+)\n((?::[\w-]+:.*\n)*)")
+CODE_CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)\n```", re.DOTALL)
+
+
+def shown_code(chapter: Path) -> list[tuple[str, str]]:
+    """(where, line) for every line of code a chapter shows: its code cells and the labkit
+    functions and classes it includes with ``:pyobject:``."""
+    import ast
+
+    text = chapter.read_text(encoding="utf-8")
+    lines = [(f"{chapter.name} code cell", line) for body in CODE_CELL.findall(text)
+             for line in body.splitlines() if not line.startswith(":")]
+    for target, options in LITERALINCLUDE.findall(text):
+        source = (chapter.parent / target).resolve()
+        source_lines = source.read_text(encoding="utf-8").splitlines()
+        name = dict(re.findall(r":([\w-]+):\s*(.*)", options)).get("pyobject")
+        if name is None:
+            selected = source_lines
+        else:
+            nodes = [node for node in ast.walk(ast.parse("\n".join(source_lines)))
+                     if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name]
+            assert nodes, f"{chapter.name}: {source.name} has no {name}"
+            node = nodes[0]
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            selected = source_lines[first - 1:node.end_lineno]
+        lines += [(f"{chapter.name} includes {source.name}:{name}", line) for line in selected]
+    return lines
+
+
+def test_code_on_the_pages_fits_the_text_column():
+    too_wide = [f"{where}: {len(line)} columns: {line.strip()[:50]}"
+                for chapter in build_book.chapters() for where, line in shown_code(chapter)
+                if len(line) > CODE_COLUMNS]
+    assert not too_wide, "\n".join(too_wide)
+
+
+def test_shown_code_finder_sees_cells_and_included_objects(tmp_path):
+    (tmp_path / "mod.py").write_text("def f():\n    return '" + "x" * 100 + "'\n")
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("```{code-cell} ipython3\n:tags: [hide-input]\nx = 1\n```\n\n"
+                       "```{literalinclude} mod.py\n:pyobject: f\n```\n")
+    shown = shown_code(chapter)
+    assert [line for _, line in shown] == ["x = 1", "def f():", "    return '" + "x" * 100 + "'"]
+
+
 # --- glue ------------------------------------------------------------------------------------
 
 def test_glue_reference_finder_sees_roles_and_directives():
