@@ -105,6 +105,26 @@ def invalidate_if_stale(root: Path = ROOT, cache_path: Path = CACHE) -> list[Pat
     return stale
 
 
+def touch_pages_if_static_changed(html_dir: Path, root: Path = ROOT) -> bool:
+    """Sphinx copies ``_static`` only when some page is rebuilt, and each page links its CSS
+    with a checksum of the file. So when a file in ``_static`` differs from its copy in the
+    site, touch every page's source: the pages are rendered again (from the execution
+    cache) and link the new file."""
+    static = root / "_static"
+
+    def differs(path: Path) -> bool:
+        copy = html_dir / "_static" / path.relative_to(static)
+        return not copy.is_file() or copy.read_bytes() != path.read_bytes()
+
+    changed = [path for path in static.rglob("*") if path.is_file() and differs(path)]
+    if changed and html_dir.is_dir():
+        now = time.time()
+        for page in chapters(root):
+            if page.exists():
+                os.utime(page, (now, now))
+    return bool(changed)
+
+
 def read_notebook(path: Path):
     """The chapter as myst-nb reads it for Sphinx (same cells, tags and kernelspec, so the
     same jupyter-cache hash)."""
@@ -226,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         names = ", ".join(path.stem for path in stale)
         print(f"labkit changed: executing again {names}", flush=True)
+    if args.builder == "html":
+        touch_pages_if_static_changed(cache_path.parent / "html", ROOT)
     if args.jobs > 1:
         pending = uncached(chapters(), cache_path)
         if pending:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -219,6 +220,23 @@ def test_jupyter_book_reuses_every_run_the_parallel_step_made(built_book):
     executed = re.search(r"executing (\d+) chapters", output)
     if executed:  # Sphinx read those chapters again and took each run from the cache
         assert output.count("Using cached notebook") >= int(executed.group(1))
+
+
+def test_a_changed_stylesheet_makes_sphinx_render_the_pages_again(tmp_path):
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "course.css").write_text("pre { font-size: 12px; }")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    page = tmp_path / "intro.md"
+    page.write_text("# Intro\n")
+    os.utime(page, (1_000_000, 1_000_000))
+    html = tmp_path / "_build" / "html"
+    (html / "_static").mkdir(parents=True)
+    (html / "_static" / "course.css").write_text("pre { font-size: 12px; }")
+    assert not build_book.touch_pages_if_static_changed(html, tmp_path)
+    assert page.stat().st_mtime == 1_000_000
+    (tmp_path / "_static" / "course.css").write_text("pre { font-size: 11px; }")
+    assert build_book.touch_pages_if_static_changed(html, tmp_path)
+    assert page.stat().st_mtime > 1_000_000
 
 
 def test_the_longest_chapters_are_executed_first(tmp_path):
