@@ -29,8 +29,10 @@ EXPECTED_CHAPTERS = [
     "05-backpropagation", "06-optimisation", "07-training", "08-trained-model",
     "09-distributed",
 ]
-#: {glue}`name`, {glue:text}`name:.1%`, {glue:md}`name:myst` ... and ```{glue:figure} name
-GLUE_ROLE = re.compile(r"\{glue(?::(?:any|text|md|math|figure))?\}`([^`:]+)(?::[^`]*)?`")
+#: {glue}`name`, {glue:text}`name:.1%`, {glue:md}`name:myst` ... and ```{glue:figure} name;
+#: a name from another chapter is written `other-chapter.md::name`.
+GLUE_ROLE = re.compile(
+    r"\{glue(?::(?:any|text|md|math|figure))?\}`((?:[^`:]+::)?[^`:]+)(?::[^`]*)?`")
 GLUE_DIRECTIVE = re.compile(r"^[`:]{3,}\{glue(?::(?:any|text|md|math|figure))?\}\s+(\S+)",
                             re.MULTILINE)
 
@@ -50,9 +52,10 @@ build_book = load_build_module()
 
 
 def glue_names_used(text: str) -> set[str]:
-    """Names that a chapter's prose or directives refer to through myst-nb's glue."""
+    """Names that a chapter's prose or directives refer to through myst-nb's glue; a name
+    glued in another chapter keeps its ``chapter.md::`` prefix."""
     names = set(GLUE_ROLE.findall(text)) | set(GLUE_DIRECTIVE.findall(text))
-    return {name.split("::")[-1].strip() for name in names}
+    return {name.strip() for name in names}
 
 
 def glue_names_stored(notebook: dict) -> set[str]:
@@ -160,6 +163,8 @@ def test_glue_reference_finder_sees_roles_and_directives():
         ":::{glue:figure} curves\n:::\n"
     )
     assert glue_names_used(text) == {"acc", "rows", "note", "curves"}
+    assert glue_names_used("In {glue:text}`02-data.md::order` and {glue}`n:,`") == {
+        "02-data.md::order", "n"}
 
 
 def test_glue_check_catches_a_name_never_glued():
@@ -269,13 +274,17 @@ def test_every_glued_name_used_is_glued(built_book):
     assert built_book.returncode == 0
     for chapter in build_book.chapters():
         text = chapter.read_text(encoding="utf-8")
-        used = glue_names_used(text)
-        if not used:
-            continue
-        notebook = executed_notebook(chapter)
-        assert notebook is not None, f"{chapter.name}: no executed copy in the cache"
-        missing = used - glue_names_stored(notebook)
-        assert not missing, f"{chapter.name} uses names never glued: {sorted(missing)}"
+        by_chapter: dict[Path, set[str]] = {}
+        for name in glue_names_used(text):
+            source, _, key = name.rpartition("::")
+            by_chapter.setdefault(chapter.parent / source if source else chapter,
+                                  set()).add(key)
+        for source, used in by_chapter.items():
+            notebook = executed_notebook(source)
+            assert notebook is not None, f"{source.name}: no executed copy in the cache"
+            missing = used - glue_names_stored(notebook)
+            assert not missing, (f"{chapter.name} uses names {source.name} never glued: "
+                                 f"{sorted(missing)}")
 
 
 # --- the same settings reject a bad chapter --------------------------------------------------
