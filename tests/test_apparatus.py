@@ -309,10 +309,12 @@ def test_executed_chapter_shows_images_only_as_numbered_figures(built_book, chap
 
 
 def built_page(chapter: Path) -> Path | None:
-    """The newest HTML page built from ``chapter`` anywhere under _build, if any."""
-    relative = chapter.relative_to(ROOT).with_suffix(".html")
-    pages = [page for page in (ROOT / "_build").glob(f"**/{relative.as_posix()}")
-             if ".jupyter_cache" not in page.parts]
+    """The newest HTML page built from ``chapter`` under _build, if any: the site may be
+    laid out as ``html/book/en/NN.html`` (one project) or ``html/en/NN.html`` (one per
+    edition)."""
+    pattern = f"**/{chapter.parent.name}/{chapter.stem}.html"
+    pages = [page for page in (ROOT / "_build").glob(pattern)
+             if ".jupyter_cache" not in page.parts and "jupyter_execute" not in page.parts]
     return max(pages, key=lambda page: page.stat().st_mtime, default=None)
 
 
