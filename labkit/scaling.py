@@ -35,9 +35,10 @@ def standardise(data: Split) -> tuple[Split, StandardScaler]:
     """The split with every input standardised with the *training* rows' mean and
     standard deviation, and the fitted scaler (``mean_`` is mu_j, ``scale_`` sigma_j).
 
-    The test rows are scaled with the training statistics too: fitting on them would let
-    the test set shape the inputs. The oversampled copies change neither statistic (four
-    copies of every row have the same mean and spread; the scaler divides by N, not N-1).
+    The test rows are scaled with the training statistics too: fitting on them would
+    let the test set shape the inputs. The oversampled copies change neither statistic
+    (four copies of each row have the same mean and spread; the scaler divides by N,
+    not N-1).
     """
     scaler = StandardScaler().fit(data.x_train)
 
@@ -78,7 +79,7 @@ class Untrained(NamedTuple):
 
 
 def untrained(x: np.ndarray, y: np.ndarray, seed: int) -> Untrained:
-    """Build PenguinNet with ``seed`` and measure its answers on ``x`` (labels ``y``)."""
+    """Build PenguinNet with ``seed``; measure its answers on ``x`` (labels ``y``)."""
     torch.manual_seed(seed)
     model = PenguinNet()
     with torch.no_grad():
