@@ -183,14 +183,17 @@ def adam(model: nn.Module, lr: float = LEARNING_RATE) -> torch.optim.Adam:
 
 def fit_penguin_net(data: Split, *, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
                     lr: float = LEARNING_RATE, seed: int = SEED, progress: bool = True,
-                    device: str | torch.device = "cpu") -> tuple[PenguinNet, History]:
+                    device: str | torch.device = "cpu",
+                    shuffle: bool = False) -> tuple[PenguinNet, History]:
     """The whole single-process recipe: seed, new PenguinNet, loaders, :func:`fit`.
 
     The same seed gives the same weights, the same batches and so the same history.
+    ``shuffle=True`` reshuffles the training rows every epoch (the lab does not: its
+    batches come in the same order every epoch); the order then follows the seed too.
     """
     torch.manual_seed(seed)
     model = PenguinNet().to(device)
-    history = fit(model, make_loader(data.x_train, data.y_train, batch_size),
+    history = fit(model, make_loader(data.x_train, data.y_train, batch_size, shuffle),
                   make_loader(data.x_test, data.y_test, batch_size),
                   epochs=epochs, lr=lr, progress=progress)
     return model, history
