@@ -31,6 +31,10 @@ def glue(name: str, value: Any, display: bool = False) -> None:
         from myst_nb import glue as myst_nb_glue
     except ImportError:
         return
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        # A NumPy or torch scalar: its text is "np.float64(0.44)" since NumPy 2, which the
+        # page's {glue:text}`name:.1%` cannot format. Glue the plain Python number instead.
+        value = value.item()
     myst_nb_glue(name, value, display=display)
 
 
