@@ -212,6 +212,9 @@ def validate_csv(path: str | os.PathLike[str] | None = None) -> CsvReport:
     for number, line in enumerate(lines[1:], start=2):
         if line == "":
             continue
+        if "\r" in line:
+            raise DataError(f"{shown}:{number}:{line.index(chr(13)) + 1}: a carriage return "
+                            f"inside a line; lines end with \\n or \\r\\n")
         fields = _split_line(line, f"{shown}:{number}")
         if len(fields) != len(CSV_COLUMNS):
             raise DataError(
