@@ -91,8 +91,9 @@ def refuse_nonfinite(state: State, prefix: str) -> None:
         if tensor.is_floating_point():
             bad = int((~torch.isfinite(tensor)).sum())
             if bad:
-                raise ModelFileError(f"{prefix}: tensor {name} holds {bad} values that "
-                                     f"are NaN or infinite")
+                plural = "s" if bad > 1 else ""
+                raise ModelFileError(f"{prefix}: tensor {name} holds {bad} NaN or "
+                                     f"infinite value{plural}")
 
 
 def check_archive(raw: bytes, shown: str) -> None:
