@@ -33,7 +33,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
     it over ``path`` (a rename within one folder is atomic on POSIX and Windows)."""
     target = Path(os.path.realpath(path))  # through a symlink, to the file it names
     with naming(path):  # an OSError names the caller's path, not the temporary file
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent)
         remove_stale_temporaries(target)
         handle, temporary = create_temporary(target)
         try:
@@ -64,6 +64,14 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         handle, temporary = create_temporary(folder / target.name)
         os.close(handle)
         temporary.unlink()
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents; a file in the way is "Not a directory"."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from None
 
 
 @contextmanager
