@@ -79,7 +79,7 @@ def number_option(kind: type, accept, rule: str):
             raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}")
         value = kind(text)
         if not accept(value):
-            raise argparse.ArgumentTypeError(rule.format(text=repr(text)))
+            raise argparse.ArgumentTypeError(rule.format(text=repr(text), raw=text))
         return value
 
     return parse
@@ -94,7 +94,7 @@ lr_option = number_option(float, lambda v: LR_RANGE[0] <= v <= LR_RANGE[1],
 seed_option = number_option(int, lambda v: 0 <= v <= SEED_MAX,
                             "{text} must be a whole number from 0 to " f"{SEED_MAX} (64 bits)")
 np_option = number_option(int, lambda v: v != 0 and abs(v) <= MAX_PROCESSES,
-                          "{text} processes: use N > 0 for Spark tasks, N < 0 for -N "
+                          "{raw} processes: use N > 0 for Spark tasks, N < 0 for -N "
                           f"processes on this machine, at most {MAX_PROCESSES}")
 
 

@@ -53,7 +53,7 @@ SEED_MAX = 2**64 - 1
     (["--epochs", "99999999999999999999999999"], "must be at least 1 and at most 10000"),
     (["--batch-size", "0"], "argument --batch-size: '0' must be at least 1"),
     (["--batch-size", "-20"], "argument --batch-size: '-20' must be at least 1"),
-    (["--np", "0"], "argument --np: '0' processes: use N > 0 for Spark tasks"),
+    (["--np", "0"], "argument --np: 0 processes: use N > 0 for Spark tasks"),
     (["--np", "257"], "at most 256"),
     (["--np", "-99999999999999999999"], "at most 256"),
     (["--np", "2", "--master", "spark://"], "argument --master: 'spark://': '' is not "
