@@ -13,6 +13,7 @@ loss and the accuracy.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm import tqdm
 
+from labkit.errors import TrainingError
 from labkit.model import PenguinNet
 from labkit.prep import Split
 
@@ -158,10 +160,22 @@ def fit(model: nn.Module, train_loader: Iterable, test_loader: Iterable, *,
             evaluation = test(model, test_loader, loss_fn)
             history.val_loss.append(evaluation.loss)
             history.val_accuracy.append(evaluation.accuracy)
+            stop_if_diverged(history, optimizer.param_groups[0]["lr"])
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}",
                             acc=f"{evaluation.accuracy:.3f}")
     history.seconds = time.perf_counter() - start
     return history
+
+
+def stop_if_diverged(history: History, lr: float) -> None:
+    """Raise :class:`TrainingError` once a loss is NaN or infinite: every later step
+    would only spread NaN through the weights, and such a model must not be saved."""
+    losses = {"training": history.train_loss[-1], "test": history.val_loss[-1]}
+    for name, loss in losses.items():
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"training diverged: the {name} loss became {loss} in epoch "
+                f"{len(history.train_loss)} (learning rate {lr:g}); no model was saved")
 
 
 @contextmanager
