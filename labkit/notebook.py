@@ -44,7 +44,8 @@ def reading_minutes(source: str) -> int:
     body = re.sub(r"\A---\n.*?\n---\n", "", source, flags=re.DOTALL)  # the jupytext header
     cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", body, flags=re.DOTALL | re.M)
     # Code a reader sees unfolded; hidden or removed cells (figures, glue) are not read.
-    code = [cell for cell in cells if not re.search(r"^:tags:.*(hide|remove)-", cell, re.M)]
+    code = [cell for cell in cells
+            if not re.search(r"^:tags:.*\b(hide|remove)-(input|cell)\b", cell, re.M)]
     prose = re.sub(r"^```\{code-cell\}.*?^```", "", body, flags=re.DOTALL | re.M)
     prose = re.sub(r"^:[\w-]+:.*$", "", prose, flags=re.M)  # directive options
     words = len(re.findall(r"\w+", prose))

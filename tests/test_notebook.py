@@ -20,11 +20,11 @@ from labkit.notebook import (
 HEADER = "---\njupytext:\n  formats: md:myst\nkernelspec:\n  name: python3\n---\n"
 
 
-def chapter(words: int, code_lines: int = 0) -> str:
+def chapter(words: int, code_lines: int = 0, tags: str = "") -> str:
     prose = " ".join(["word"] * words)
     code = "".join(f"x{i} = {i}\n" for i in range(code_lines))
-    return (f"{HEADER}# Title\n\n{prose}\n\n```{{code-cell}} ipython3\n:tags: [remove-cell]\n"
-            f"{code}```\n")
+    options = f":tags: [{tags}]\n" if tags else ""
+    return f"{HEADER}# Title\n\n{prose}\n\n```{{code-cell}} ipython3\n{options}{code}```\n"
 
 
 # --- reading time -----------------------------------------------------------------------------
@@ -37,6 +37,13 @@ def test_reading_minutes_counts_prose_and_code_and_rounds_up_to_five():
     assert reading_minutes(chapter(0, 10 * CODE_LINES_PER_MINUTE - 1)) == 10
     assert reading_minutes(chapter(0, 10 * CODE_LINES_PER_MINUTE + 1)) == 15
     assert reading_minutes(chapter(6 * WORDS_PER_MINUTE, 6 * CODE_LINES_PER_MINUTE)) == 15
+
+
+@pytest.mark.parametrize("tags", ["remove-cell", "hide-input", "hide-cell", "remove-input"])
+def test_reading_minutes_skips_code_the_reader_does_not_see_unfolded(tags):
+    lines = 30 * CODE_LINES_PER_MINUTE
+    assert reading_minutes(chapter(0, lines, tags)) == 5
+    assert reading_minutes(chapter(0, lines, "remove-stderr")) == 30
 
 
 def test_reading_minutes_ignores_the_header_and_directive_options():
