@@ -1,0 +1,78 @@
+"""The course's own Sphinx extension: what joins the English and Japanese editions.
+
+Each edition is a separate Sphinx build (Jupyter Book 1.x builds one language at a time) whose
+pages have the same names, so the page ``03-forward-pass`` of one edition is
+``../<other>/03-forward-pass.html`` from the other. ``scripts/build_book.py`` writes the
+editions' languages, labels and page lists into ``course_editions``; this extension turns
+them into a language switch in every page's header, ``<link rel="alternate" hreflang>``
+links both ways, and a download of the page's executed notebook.
+"""
+
+from __future__ import annotations
+
+import shutil
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+
+def _relative(pagename: str, language: str, target: str) -> str:
+    """``target`` of the edition ``language``, as a URL relative to ``pagename``."""
+    return "../" * (pagename.count("/") + 1) + f"{language}/{target}.html"
+
+
+def add_edition_links(app: Sphinx, pagename: str, templatename: str,
+                      context: dict[str, Any], doctree: Any) -> None:
+    """The language switch (``course_switch`` for the template) and hreflang links."""
+    editions = app.config.course_editions
+    here = app.config.language
+    context["course_switch"] = None
+    if here not in editions:
+        return
+    site_url = app.config.course_site_url.rstrip("/")
+    links = []
+    for language, edition in editions.items():
+        has_page = pagename in edition["pages"]
+        if language != here:
+            # The same page, or the other edition's first page where it has no such page.
+            target = pagename if has_page or pagename in ("search", "genindex") else \
+                edition["root"]
+            context["course_switch"] = {"href": _relative(pagename, language, target),
+                                        "language": language, "label": edition["label"],
+                                        "title": edition["switch_title"]}
+        if has_page:
+            href = (f"{site_url}/{language}/{pagename}.html" if site_url
+                    else _relative(pagename, language, pagename))
+            links.append(f'<link rel="alternate" hreflang="{language}" href="{escape(href)}" />')
+    if len(links) > 1:
+        context["metatags"] = context.get("metatags", "") + "\n" + "\n".join(links) + "\n"
+
+
+def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
+                          context: dict[str, Any], doctree: Any) -> None:
+    """Offer the executed notebook of each chapter for download (``.ipynb``).
+
+    myst-nb writes every notebook it renders, outputs included (taken from the execution
+    cache), to ``jupyter_execute`` beside the HTML folder; the theme's download menu lists
+    ``ipynb_source`` when it is set. The theme sets it only when launch buttons are on, so
+    set it here for every chapter, whether or not a repository is known."""
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if app.builder.format != "html" or not executed.is_file():
+        return
+    if not context.get("sourcename", "").endswith((".md", ".ipynb")):
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("course_editions", {}, "html")
+    app.add_config_value("course_site_url", "", "html")
+    # Before the theme builds its header buttons (priority 501).
+    app.connect("html-page-context", add_edition_links, priority=400)
+    app.connect("html-page-context", add_notebook_download, priority=400)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
