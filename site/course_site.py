@@ -69,10 +69,30 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
+                          context: dict[str, Any], doctree: Any) -> None:
+    """Keep one copy of each inline script. sphinx-thebe adds its settings
+    (``const THEBE_JS_URL = ...``) each time Sphinx reads sources, and a second ``const``
+    of the same name stops the page's scripts with a SyntaxError."""
+    seen = set()
+    unique = []
+    for script in context.get("script_files", []):
+        # An inline script's file name is None or '', depending on who added it.
+        key = (getattr(script, "filename", script) or None,
+               getattr(script, "attributes", {}).get("body"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    # In place: it is the builder's own list, to which later handlers (MathJax's) still add.
+    context["script_files"][:] = unique
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_editions", {}, "html")
     app.add_config_value("course_site_url", "", "html")
-    # Before the theme builds its header buttons (priority 501).
+    # Before the theme builds its header buttons (priority 501); Sphinx stops calling
+    # handlers of this event after the first that returns something, which some do.
     app.connect("html-page-context", add_edition_links, priority=400)
     app.connect("html-page-context", add_notebook_download, priority=400)
+    app.connect("html-page-context", drop_repeated_scripts, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -212,8 +212,9 @@ def test_a_missing_code_cell_is_counted(tmp_path):
      ":alt: A curve falling from one to zero."],
 )
 def test_an_english_sentence_on_a_japanese_page_is_found(tmp_path, sentence):
-    page = JAPANESE_PAGE.replace(":alt: 下がっていく曲線。", sentence if sentence.startswith(":alt:")
-                                 else ":alt: 下がっていく曲線。\n\n" + sentence)
+    alt = ":alt: 下がっていく曲線。"
+    page = JAPANESE_PAGE.replace(alt, sentence if sentence.startswith(":alt:")
+                                 else alt + "\n\n" + sentence)
     _, japanese = pair(tmp_path, page)
     found = parity.english_sentences(japanese)
     assert len(found) == 1 and found[0].startswith(f"{japanese.as_posix()}:")
