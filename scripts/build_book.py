@@ -405,6 +405,7 @@ def edition_config(edition: Edition, present: list[Edition]) -> dict:
     options["html_static_path"].append(str(stage_mathjax()))
     options["mathjax_path"] = "mathjax/tex-mml-chtml.js"
     options["templates_path"] = [absolute(path) for path in options.get("templates_path", [])]
+    options["locale_dirs"] = [absolute(path) for path in options.get("locale_dirs", [])]
 
     found = repository(base)
     if found:
@@ -502,6 +503,28 @@ def render(edition: Edition, builder: str) -> int:
     # "-W", "-n": warnings are errors and every reference must resolve, as with
     # `jupyter-book build -W -n`.
     return subprocess.run(command, cwd=ROOT).returncode
+
+
+def write_executed_notebooks(edition: Edition) -> int:
+    """Each chapter's executed notebook, its outputs merged from the execution cache, as
+    ``_sources/<page>.ipynb`` of the edition's site (the page's .ipynb download); returns how
+    many were written. A Japanese notebook has Japanese prose and the English run's outputs."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(CACHE)
+    written = 0
+    for path in chapters(ROOT, edition.toc):
+        if not path.is_file() or "{code-cell}" not in path.read_text(encoding="utf-8"):
+            continue
+        _, notebook = cache.merge_match_into_notebook(read_notebook(path))
+        target = edition.build_dir / "html" / "_sources" / f"{path.stem}.ipynb"
+        text = nbformat.writes(notebook)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            written += 1
+    return written
 
 
 ROOT_PAGE = """<!DOCTYPE html>
@@ -623,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         began = time.perf_counter()
         code = render(edition, args.builder)
+        if code == 0 and args.builder == "html":
+            write_executed_notebooks(edition)
         seconds[edition.language] = time.perf_counter() - began
         if code != 0:
             print(f"book FAILED in {time.perf_counter() - start:.1f} s ({edition.language}, "

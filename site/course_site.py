@@ -10,7 +10,6 @@ links both ways, and a download of the page's executed notebook.
 
 from __future__ import annotations
 
-import shutil
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -52,21 +51,16 @@ def add_edition_links(app: Sphinx, pagename: str, templatename: str,
 
 def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
                           context: dict[str, Any], doctree: Any) -> None:
-    """Offer the executed notebook of each chapter for download (``.ipynb``).
+    """Offer each chapter's executed notebook for download (``_sources/<page>.ipynb``).
 
-    myst-nb writes every notebook it renders, outputs included (taken from the execution
-    cache), to ``jupyter_execute`` beside the HTML folder; the theme's download menu lists
-    ``ipynb_source`` when it is set. The theme sets it only when launch buttons are on, so
-    set it here for every chapter, whether or not a repository is known."""
+    The theme's download menu lists ``ipynb_source`` when it is set, which the theme itself
+    does only when launch buttons are on, and then copies myst-nb's copy of the notebook,
+    which has no outputs when they came from the execution cache. So set it for every
+    chapter that myst-nb rendered as a notebook; ``scripts/build_book.py`` writes the
+    executed notebooks (outputs merged from the cache) once the edition is built."""
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
-    if app.builder.format != "html" or not executed.is_file():
-        return
-    if not context.get("sourcename", "").endswith((".md", ".ipynb")):
-        return
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(executed, target)
-    context["ipynb_source"] = f"{pagename}.ipynb"
+    if app.builder.format == "html" and executed.is_file():
+        context["ipynb_source"] = f"{pagename}.ipynb"
 
 
 def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
@@ -87,6 +81,42 @@ def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
     context["script_files"][:] = unique
 
 
+#: Japanese terms searched for as one word (the course's glossary).
+SEARCH_TERMS = Path(__file__).with_name("search-terms-ja.txt")
+
+
+def use_japanese_search_terms(app: Sphinx) -> None:
+    """Make a search for a glossary term find every page that uses it.
+
+    With ``language: ja`` Sphinx splits the text into words with TinySegmenter, and
+    sphinx-tsegsearch splits a typed query the same way; but the split depends on the
+    characters around a word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律, so
+    a search for 連鎖律 missed the page. Here each page that contains a glossary term is
+    also indexed under the words the term alone is split into: exactly what the query
+    becomes."""
+    if app.builder.name != "html" or app.config.language != "ja":
+        return
+    from sphinx.search import languages
+
+    base = languages["ja"]
+    if isinstance(base, str):  # not imported yet (sphinx-tsegsearch not loaded)
+        from sphinx.util import import_object
+
+        base = import_object(base)
+    terms = tuple(line.strip() for line in SEARCH_TERMS.read_text(encoding="utf-8").splitlines()
+                  if line.strip() and not line.startswith("#"))
+
+    class SearchJapaneseWithTerms(base):  # type: ignore[misc, valid-type]
+        def split(self, input: str) -> list[str]:
+            words = super().split(input)
+            for term in terms:
+                if term in input:
+                    words.extend(super().split(term))
+            return words
+
+    app.add_search_language(SearchJapaneseWithTerms)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_editions", {}, "html")
     app.add_config_value("course_site_url", "", "html")
@@ -95,4 +125,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_edition_links, priority=400)
     app.connect("html-page-context", add_notebook_download, priority=400)
     app.connect("html-page-context", drop_repeated_scripts, priority=400)
+    # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
+    app.connect("builder-inited", use_japanese_search_terms, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -166,7 +166,17 @@ return {
   images: [...document.images].map(i => ({src: i.currentSrc || i.src, done: i.complete,
     width: i.naturalWidth, alt: (i.getAttribute('alt') || '').trim()})),
   scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
-  articleOverflow: article.scrollWidth - article.clientWidth,
+  // What sticks out of the text column, other than content of a box that scrolls or clips
+  // itself (code, outputs, long equations) and the heading anchors, shown only on hover.
+  sticksOut: [...article.querySelectorAll('*')].filter(e => {
+    if (e.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1
+        || e.closest('a.headerlink')) return false;
+    for (let p = e.parentElement; p && p !== article; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return false;
+    }
+    return true;
+  }).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className + ': '
+                          + (e.textContent || '').trim().slice(0, 60)),
 };
 """
 
@@ -211,7 +221,7 @@ def test_at_390_px_the_text_column_does_not_scroll_sideways(site, browser, langu
     finally:
         width(browser, 1280)
     assert state["scrollWidth"] <= state["innerWidth"], state
-    assert state["articleOverflow"] <= 1, state
+    assert state["sticksOut"] == [], state["sticksOut"]
 
 
 def test_the_root_page_sends_the_reader_to_their_language(site, browser):
@@ -262,20 +272,30 @@ def test_a_chapter_offers_its_notebook_and_launches_in_binder(site, browser, lan
 
 
 def test_a_code_copy_button_copies_the_code(site, browser):
-    language, name = next((lang, page) for lang, page in PAGES
-                          if "{code-cell}" in (ROOT / "book" / lang / f"{page}.md").read_text())
-    url = f"{site}{language}/{name}.html"
-    browser.execute_cdp_cmd("Browser.grantPermissions", {
-        "origin": site.rstrip("/"), "permissions": ["clipboardReadWrite",
-                                                    "clipboardSanitizedWrite"]})
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("03-"))
+    url = f"{site}en/{name}.html"
     open_page(browser, url)
-    block = browser.find_element(By.CSS_SELECTOR, "div.cell_input div.highlight")
+    # sphinx-copybutton copies with clipboard.js: it puts the text in a hidden textarea,
+    # selects it and runs the browser's copy command; record what that command copies.
+    browser.execute_script("""
+      window.copiedText = null;
+      const copy = document.execCommand.bind(document);
+      document.execCommand = (command, ...rest) => {
+        if (command === 'copy') {
+          const area = [...document.querySelectorAll('textarea')].pop();
+          window.copiedText = area ? area.value : String(window.getSelection());
+        }
+        return copy(command, ...rest);
+      };""")
+    block = next(element for element in
+                 browser.find_elements(By.CSS_SELECTOR, "div.cell_input div.highlight")
+                 if element.is_displayed())
     button = block.find_element(By.CSS_SELECTOR, "button.copybtn")
     browser.execute_script("arguments[0].scrollIntoView(); arguments[0].click();", button)
     WebDriverWait(browser, 10).until(
         lambda d: "success" in button.get_attribute("class"))
-    copied = browser.execute_async_script(
-        "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))")
+    copied = browser.execute_script("return window.copiedText") or ""
     shown = block.find_element(By.CSS_SELECTOR, "pre").get_attribute("textContent")
     assert copied.strip() == shown.strip() and copied.strip()
 
@@ -310,9 +330,11 @@ def test_japanese_search_finds_the_chapters_that_use_a_term(site, browser, term)
     if not using:
         pytest.skip(f"no Japanese chapter uses {term} yet")
     browser.get(f"{site}ja/search.html?q={quote(term)}")
+    # The summary paragraph appears when the search starts ("preparing"); the pulse stops
+    # (-1) when every result has been listed.
     WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "const s = document.querySelector('#search-results .search-summary');"
-        "return s && s.textContent.trim().length > 0;"))
+        "return !!document.querySelector('#search-results .search-summary')"
+        " && typeof Search !== 'undefined' && Search._pulse_status === -1;"))
     found = {Path(link.get_attribute("href").split("?")[0].split("#")[0]).stem for link in
              browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")}
     assert using <= found, f"{term}: found {sorted(found)}, used in {sorted(using)}"
