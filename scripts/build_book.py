@@ -421,6 +421,7 @@ def edition_config(edition: Edition, present: list[Edition]) -> dict:
     html["baseurl"] = f"{address}{edition.language}/" if address else ""
     options["course_site_url"] = address
     options["ogp_site_url"] = html["baseurl"]
+    options["ogp_site_name"] = config.get("title", "")
     if not address:  # the sitemap lists absolute addresses: none without the site's own
         sphinx["extra_extensions"] = [name for name in sphinx.get("extra_extensions", [])
                                       if name != "sphinx_sitemap"]
@@ -487,6 +488,32 @@ def check_parity(present: list[Edition], root: Path = ROOT) -> list[str]:
             else:
                 problems += parity.code_and_glue_differences(english[path.name], path)
     return problems
+
+
+#: Besides an edition's own generated configuration and the execution cache, what its pages
+#: are made from: any change here renders the edition again.
+RENDER_INPUTS = ("book/**/*", "_config.yml", "_toc.yml", "_static/**/*", "site/**/*")
+
+
+def render_fingerprint(edition: Edition, builder: str) -> str:
+    """sha256 over everything a render of ``edition`` reads: its sources and the files it
+    shows or includes, the configuration, the stylesheet and the site extension, labkit
+    (included with literalinclude), and the cached runs. Sphinx itself would find nothing
+    to do either, but only after some seconds of starting up."""
+    from jupyter_cache import get_cache
+
+    digest = hashlib.sha256(builder.encode() + b"\0" + inputs_hash().encode())
+    files = {path for pattern in RENDER_INPUTS for path in ROOT.glob(pattern) if path.is_file()}
+    files |= {edition.build_dir / "_config.yml", edition.build_dir / "_toc.yml"}
+    for path in sorted(files):
+        if "__pycache__" in path.parts or path.suffix == ".mo":
+            continue
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    records = sorted((record.pk, record.hashkey)
+                     for record in get_cache(CACHE).list_cache_records())
+    digest.update(repr(records).encode())
+    return digest.hexdigest()
 
 
 def render(edition: Edition, builder: str) -> int:
@@ -645,9 +672,19 @@ def main(argv: list[str] | None = None) -> int:
                       + ": build the English edition first", file=sys.stderr, flush=True)
                 return 1
         began = time.perf_counter()
+        write_edition_files(edition, present)
+        stamp = edition.build_dir / f"{args.builder}.sha256"
+        fingerprint = render_fingerprint(edition, args.builder)
+        if (args.builder == "html" and (edition.build_dir / "html").is_dir() and stamp.is_file()
+                and stamp.read_text().strip() == fingerprint):
+            print(f"{edition.language}: nothing changed since the last build", flush=True)
+            seconds[edition.language] = time.perf_counter() - began
+            continue
+        stamp.unlink(missing_ok=True)
         code = render(edition, args.builder)
         if code == 0 and args.builder == "html":
             write_executed_notebooks(edition)
+            stamp.write_text(fingerprint + "\n")
         seconds[edition.language] = time.perf_counter() - began
         if code != 0:
             print(f"book FAILED in {time.perf_counter() - start:.1f} s ({edition.language}, "
