@@ -421,7 +421,7 @@ def edition_config(edition: Edition, present: list[Edition]) -> dict:
     html["baseurl"] = f"{address}{edition.language}/" if address else ""
     options["course_site_url"] = address
     options["ogp_site_url"] = html["baseurl"]
-    options["ogp_site_name"] = config.get("title", "")
+    options["ogp_site_name"] = options["project"] = config.get("title", "")
     if not address:  # the sitemap lists absolute addresses: none without the site's own
         sphinx["extra_extensions"] = [name for name in sphinx.get("extra_extensions", [])
                                       if name != "sphinx_sitemap"]

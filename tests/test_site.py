@@ -101,20 +101,28 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def start_chromium(profile: Path, languages: str = "en-US,en"):
+    """Headless Chromium with a fresh profile whose preferred languages are ``languages``."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    options.add_argument(f"--user-data-dir={profile}")
     options.add_argument("--window-size=1280,900")
+    options.add_argument(f"--lang={languages.split(',')[0]}")
+    options.add_experimental_option("prefs", {"intl.accept_languages": languages})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(options=options,
                               service=webdriver.ChromeService(executable_path=DRIVER))
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(60)
     driver.execute_cdp_cmd("Network.enable", {})
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
 
@@ -224,14 +232,21 @@ def test_at_390_px_the_text_column_does_not_scroll_sideways(site, browser, langu
     assert state["sticksOut"] == [], state["sticksOut"]
 
 
-def test_the_root_page_sends_the_reader_to_their_language(site, browser):
-    browser.get(site)
-    WebDriverWait(browser, 10).until(lambda d: "/en/" in d.current_url
-                                     or "/ja/" in d.current_url)
-    preferred = browser.execute_script("return navigator.languages")
-    expected = next((code.split("-")[0] for code in preferred
-                     if code.split("-")[0] in EDITIONS), "en")
-    assert f"/{expected}/" in browser.current_url
+@pytest.mark.parametrize(("languages", "expected"),
+                         [("en-US,en", "en"), ("fr-FR,fr", "en"), ("ja,en-US", "ja"),
+                          ("fr-FR,ja-JP", "ja")])
+def test_the_root_page_sends_the_reader_to_their_language(site, tmp_path, languages, expected):
+    if expected not in EDITIONS:
+        pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
+    driver = start_chromium(tmp_path / "profile", languages)
+    try:
+        driver.get(site)
+        WebDriverWait(driver, 10).until(lambda d: "/en/" in d.current_url
+                                        or "/ja/" in d.current_url)
+        assert driver.execute_script("return navigator.languages") == languages.split(",")
+        assert driver.current_url.startswith(f"{site}{expected}/")
+    finally:
+        driver.quit()
 
 
 # --- chapter pages: notebook download, launch button, copy button -----------------------------
