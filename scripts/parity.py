@@ -137,6 +137,7 @@ NOT_PROSE = [
     re.compile(r"\]\([^)]*\)"),
     re.compile(r"https?://\S+"),
 ]
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t]*[,;:]?[ \t]+[A-Za-z][A-Za-z'’-]*){3,}")
 
 
@@ -149,6 +150,11 @@ def english_sentences(path: Path) -> list[str]:
     for pattern in NOT_PROSE:
         # Keep line numbers: blank out what is not prose, newlines included as newlines.
         text = pattern.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
+    # A table row that has Japanese in it may give the English term beside it (a glossary).
+    text = "\n".join(
+        "|".join(cell if JAPANESE.search(cell) else " " * len(cell) for cell in line.split("|"))
+        if line.lstrip().startswith("|") and JAPANESE.search(line) else line
+        for line in text.split("\n"))
     found = []
     for match in LATIN_RUN.finditer(text):
         words = {word.lower() for word in re.findall(r"[A-Za-z']+", match.group(0))}

@@ -209,7 +209,7 @@ def test_a_missing_code_cell_is_counted(tmp_path):
 @pytest.mark.parametrize(
     "sentence",
     ["This figure shows the loss.", "The loss falls as the weights move against the gradient",
-     ":alt: A curve falling from one to zero."],
+     ":alt: A curve falling from one to zero.", "| step | the size of the step |"],
 )
 def test_an_english_sentence_on_a_japanese_page_is_found(tmp_path, sentence):
     alt = ":alt: 下がっていく曲線。"
@@ -227,7 +227,8 @@ def test_an_english_sentence_on_a_japanese_page_is_found(tmp_path, sentence):
      "$L = -\\log p_{y}$ of the batch",
      "PyTorch と PySpark と Horovod on Spark を使います。",
      "```python\nfor epoch in range(100):  # one pass over the rows\n    pass\n```",
-     "出典: https://example.org/the-palmer-penguins-data-set-is-here"],
+     "出典: https://example.org/the-palmer-penguins-data-set-is-here",
+     "| In this chapter / You will learn | この章の内容 / 学ぶこと |"],
 )
 def test_code_maths_names_and_titles_are_not_english_prose(tmp_path, allowed):
     _, japanese = pair(tmp_path, JAPANESE_PAGE + "\n" + allowed + "\n")
