@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.labkit-setup
 setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh \
-          scripts/install-actionlint.sh
+          scripts/install-actionlint.sh scripts/install-mathjax.sh
 	@scripts/check-prereqs.sh $(PYTHON)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	scripts/build-horovod.sh $(PY)
 	scripts/install-actionlint.sh $(VENV)/actionlint
+	scripts/install-mathjax.sh $(VENV)/mathjax
 	@touch $(STAMP)
 
 lint: setup

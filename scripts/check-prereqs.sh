@@ -21,4 +21,5 @@ fi
 command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 \
   || need "a C++ compiler to build Horovod (e.g. apt-get install g++)"
 command -v cmake >/dev/null 2>&1 || need "cmake to build Horovod (e.g. apt-get install cmake)"
+command -v npm >/dev/null 2>&1 || need "npm to install MathJax, which the site serves itself (e.g. apt-get install npm)"
 exit $status

@@ -1,0 +1,164 @@
+"""What the English and Japanese editions of a chapter must share, read from the MyST sources.
+
+The Japanese edition reuses the English runs (same code cells, so the same jupyter-cache
+entries) and the same glued numbers, figures, exercises, labels and cross-references; only
+the prose differs. ``differences`` lists, file by file and line by line, where two editions of
+a chapter part ways; ``english_sentences`` finds English prose left on a Japanese page.
+``scripts/build_book.py`` refuses to build the Japanese edition while code cells or glue names
+differ, and ``tests/test_editions.py`` checks all of it in ``make test``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+#: A code cell, its options (``:tags:``) included: ```{code-cell} ipython3 ... ```.
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n.*?^```[ \t]*$", re.DOTALL | re.MULTILINE)
+#: {glue}`name`, {glue:text}`name:.1%`, {glue:text}`other.md::name` and ```{glue:figure} name.
+GLUE_ROLE = re.compile(
+    r"\{glue(?::(?:any|text|md|math|figure))?\}`((?:[^`:]+::)?[^`:]+)(?::[^`]*)?`")
+GLUE_DIRECTIVE = re.compile(
+    r"^[`:]{3,}\{glue(?::(?:any|text|md|math|figure))?\}\s+(\S+)", re.MULTILINE)
+FIGURE = re.compile(r"^[`:]{3,}\{glue:figure\}", re.MULTILINE)
+#: An exercise's folded solution (book/CONVENTIONS.md).
+SOLUTION = re.compile(r"^:class:\s*dropdown solution\s*$", re.MULTILINE)
+#: ``(label)=`` before a heading and ``:name: label`` of a figure, table or equation.
+LABEL = re.compile(r"^\(([^)\s]+)\)=\s*$|^:name:\s*(\S+)\s*$|^:label:\s*(\S+)\s*$",
+                   re.MULTILINE)
+#: {numref}`fig-x`, {ref}`text <label>`, {doc}`05-backpropagation`, {eq}`eq-x`, {cite:p}`key`;
+#: the target is what is inside <...> when the role has its own text.
+XREF = re.compile(r"\{(numref|ref|doc|eq|cite(?::[a-z]+)?|term|download)\}`([^`]*)`")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What one edition of a chapter contains besides its prose."""
+
+    path: Path
+    code_cells: tuple[tuple[int, str], ...]  # (line, cell text)
+    glue_names: frozenset[str]
+    figures: int
+    exercises: int
+    labels: frozenset[str]
+    references: Counter
+
+    @classmethod
+    def read(cls, path: Path) -> Chapter:
+        text = path.read_text(encoding="utf-8")
+        cells = tuple((text.count("\n", 0, match.start()) + 1, match.group(0))
+                      for match in CODE_CELL.finditer(text))
+        prose = CODE_CELL.sub("", text)
+        glue = {name.strip() for name in GLUE_ROLE.findall(prose) + GLUE_DIRECTIVE.findall(prose)}
+        labels = {next(group for group in match if group) for match in LABEL.findall(prose)}
+        references = Counter((role.split(":")[0], _target(body))
+                             for role, body in XREF.findall(prose))
+        return cls(path, cells, frozenset(glue), len(FIGURE.findall(prose)),
+                   len(SOLUTION.findall(prose)), frozenset(labels), references)
+
+
+def _target(body: str) -> str:
+    """The target of a role: ``text <target>`` or just ``target``."""
+    match = re.search(r"<([^>]+)>\s*$", body)
+    return (match.group(1) if match else body).strip()
+
+
+def differences(english: Path, japanese: Path) -> list[str]:
+    """One line per way in which the Japanese edition of a chapter departs from the English."""
+    en, ja = Chapter.read(english), Chapter.read(japanese)
+    where = japanese.as_posix()
+    found = []
+    for (en_line, en_cell), (ja_line, ja_cell) in zip(en.code_cells, ja.code_cells):
+        if en_cell != ja_cell:
+            found.append(f"{where}:{ja_line}: code cell differs from {english.name}:{en_line} "
+                         "(code cells must be byte-identical)")
+    if len(en.code_cells) != len(ja.code_cells):
+        found.append(f"{where}: {len(ja.code_cells)} code cells, the English edition has "
+                     f"{len(en.code_cells)}")
+    for kind, en_set, ja_set in (("glue name", en.glue_names, ja.glue_names),
+                                 ("label", en.labels, ja.labels)):
+        for name in sorted(en_set - ja_set):
+            found.append(f"{where}: {kind} {name!r} is used in English but not here")
+        for name in sorted(ja_set - en_set):
+            found.append(f"{where}: {kind} {name!r} is used here but not in English")
+    for kind, en_count, ja_count in (("figures", en.figures, ja.figures),
+                                     ("exercises", en.exercises, ja.exercises)):
+        if en_count != ja_count:
+            found.append(f"{where}: {ja_count} {kind}, the English edition has {en_count}")
+    for (role, target) in sorted(set(en.references) | set(ja.references)):
+        en_count, ja_count = en.references[(role, target)], ja.references[(role, target)]
+        if en_count != ja_count:
+            found.append(f"{where}: {{{role}}}`{target}` appears {ja_count} times, "
+                         f"{en_count} in English")
+    return found
+
+
+def code_and_glue_differences(english: Path, japanese: Path) -> list[str]:
+    """The differences that break the build: the Japanese edition would execute code of
+    its own, or show a number the English run never glued."""
+    return [line for line in differences(english, japanese)
+            if "code cell" in line or "glue name" in line]
+
+
+# --- English prose on a Japanese page ---------------------------------------------------------
+
+#: Words that make a run of Latin-script words a sentence rather than a name or identifier.
+FUNCTION_WORDS = frozenset(
+    "a an the of to is are was were be been and or but in on at for with from by as that "
+    "this these those it its we you our your they their which what how why when where can "
+    "will would should not no do does has have each every than then there here into".split())
+#: Latin-script phrases a Japanese page may contain: names, titles and identifiers that
+#: happen to contain one of the words above. Add to it where a page needs one.
+ALLOWED_PHRASES = (
+    "Train a deep learning model",
+    "Palmer Station, Antarctica LTER",
+    "Learning representations by back-propagating errors",
+    "Adam: A Method for Stochastic Optimization",
+    "Accurate, Large Minibatch SGD",
+    "Horovod: fast and easy distributed deep learning in TensorFlow",
+    "Running the course on Databricks",
+)
+#: What is not prose: front matter, code, maths, roles, directive options, labels, comments.
+NOT_PROSE = [
+    re.compile(r"\A---\n.*?\n---\n", re.DOTALL),
+    CODE_CELL,
+    re.compile(r"^(```+|~~~+)[^\n]*\n.*?^\1[ \t]*$", re.DOTALL | re.MULTILINE),
+    re.compile(r"\$\$.*?\$\$", re.DOTALL),
+    re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.DOTALL),
+    re.compile(r"\$[^$\n]+\$"),
+    re.compile(r"\{[\w:-]+\}`[^`]*`"),
+    re.compile(r"`[^`\n]*`"),
+    re.compile(r"^:(?!alt:)[\w-]+:.*$", re.MULTILINE),
+    re.compile(r"^[:`]{3,}.*$", re.MULTILINE),
+    re.compile(r"^\([^)]*\)=\s*$", re.MULTILINE),
+    re.compile(r"<!--.*?-->", re.DOTALL),
+    re.compile(r"\]\([^)]*\)"),
+    re.compile(r"https?://\S+"),
+]
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t]*[,;:]?[ \t]+[A-Za-z][A-Za-z'’-]*){3,}")
+
+
+def english_sentences(path: Path) -> list[str]:
+    """``file:line: text`` for each run of four or more English words, one of them a
+    function word (the, of, is ...), in the prose of a page; names and identifiers pass."""
+    text = path.read_text(encoding="utf-8")
+    for phrase in ALLOWED_PHRASES:
+        text = text.replace(phrase, " " * len(phrase))
+    for pattern in NOT_PROSE:
+        # Keep line numbers: blank out what is not prose, newlines included as newlines.
+        text = pattern.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
+    # A table row that has Japanese in it may give the English term beside it (a glossary).
+    text = "\n".join(
+        "|".join(cell if JAPANESE.search(cell) else " " * len(cell) for cell in line.split("|"))
+        if line.lstrip().startswith("|") and JAPANESE.search(line) else line
+        for line in text.split("\n"))
+    found = []
+    for match in LATIN_RUN.finditer(text):
+        words = {word.lower() for word in re.findall(r"[A-Za-z']+", match.group(0))}
+        if words & FUNCTION_WORDS:
+            line = text.count("\n", 0, match.start()) + 1
+            found.append(f"{path.as_posix()}:{line}: English sentence: {match.group(0)!r}")
+    return found

@@ -1,0 +1,130 @@
+"""The course's own Sphinx extension: what joins the English and Japanese editions.
+
+Each edition is a separate Sphinx build (Jupyter Book 1.x builds one language at a time) whose
+pages have the same names, so the page ``03-forward-pass`` of one edition is
+``../<other>/03-forward-pass.html`` from the other. ``scripts/build_book.py`` writes the
+editions' languages, labels and page lists into ``course_editions``; this extension turns
+them into a language switch in every page's header, ``<link rel="alternate" hreflang>``
+links both ways, and a download of the page's executed notebook.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+
+def _relative(pagename: str, language: str, target: str) -> str:
+    """``target`` of the edition ``language``, as a URL relative to ``pagename``."""
+    return "../" * (pagename.count("/") + 1) + f"{language}/{target}.html"
+
+
+def add_edition_links(app: Sphinx, pagename: str, templatename: str,
+                      context: dict[str, Any], doctree: Any) -> None:
+    """The language switch (``course_switch`` for the template) and hreflang links."""
+    editions = app.config.course_editions
+    here = app.config.language
+    context["course_switch"] = None
+    if here not in editions:
+        return
+    site_url = app.config.course_site_url.rstrip("/")
+    links = []
+    for language, edition in editions.items():
+        has_page = pagename in edition["pages"]
+        if language != here:
+            # The same page, or the other edition's first page where it has no such page.
+            target = pagename if has_page or pagename in ("search", "genindex") else \
+                edition["root"]
+            context["course_switch"] = {"href": _relative(pagename, language, target),
+                                        "language": language, "label": edition["label"],
+                                        "title": edition["switch_title"]}
+        if has_page:
+            href = (f"{site_url}/{language}/{pagename}.html" if site_url
+                    else _relative(pagename, language, pagename))
+            links.append(f'<link rel="alternate" hreflang="{language}" href="{escape(href)}" />')
+    if len(links) > 1:
+        context["metatags"] = context.get("metatags", "") + "\n" + "\n".join(links) + "\n"
+
+
+def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
+                          context: dict[str, Any], doctree: Any) -> None:
+    """Offer each chapter's executed notebook for download (``_sources/<page>.ipynb``).
+
+    The theme's download menu lists ``ipynb_source`` when it is set, which the theme itself
+    does only when launch buttons are on, and then copies myst-nb's copy of the notebook,
+    which has no outputs when they came from the execution cache. So set it for every
+    chapter that myst-nb rendered as a notebook; ``scripts/build_book.py`` writes the
+    executed notebooks (outputs merged from the cache) once the edition is built."""
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if app.builder.format == "html" and executed.is_file():
+        context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
+                          context: dict[str, Any], doctree: Any) -> None:
+    """Keep one copy of each inline script. sphinx-thebe adds its settings
+    (``const THEBE_JS_URL = ...``) each time Sphinx reads sources, and a second ``const``
+    of the same name stops the page's scripts with a SyntaxError."""
+    seen = set()
+    unique = []
+    for script in context.get("script_files", []):
+        # An inline script's file name is None or '', depending on who added it.
+        key = (getattr(script, "filename", script) or None,
+               getattr(script, "attributes", {}).get("body"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    # In place: it is the builder's own list, to which later handlers (MathJax's) still add.
+    context["script_files"][:] = unique
+
+
+#: Japanese terms searched for as one word (the course's glossary).
+SEARCH_TERMS = Path(__file__).with_name("search-terms-ja.txt")
+
+
+def use_japanese_search_terms(app: Sphinx) -> None:
+    """Make a search for a glossary term find every page that uses it.
+
+    With ``language: ja`` Sphinx splits the text into words with TinySegmenter, and
+    sphinx-tsegsearch splits a typed query the same way; but the split depends on the
+    characters around a word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律, so
+    a search for 連鎖律 missed the page. Here each page that contains a glossary term is
+    also indexed under the words the term alone is split into: exactly what the query
+    becomes."""
+    if app.builder.name != "html" or app.config.language != "ja":
+        return
+    from sphinx.search import languages
+
+    base = languages["ja"]
+    if isinstance(base, str):  # not imported yet (sphinx-tsegsearch not loaded)
+        from sphinx.util import import_object
+
+        base = import_object(base)
+    terms = tuple(line.strip() for line in SEARCH_TERMS.read_text(encoding="utf-8").splitlines()
+                  if line.strip() and not line.startswith("#"))
+
+    class SearchJapaneseWithTerms(base):  # type: ignore[misc, valid-type]
+        def split(self, input: str) -> list[str]:
+            words = super().split(input)
+            for term in terms:
+                if term in input:
+                    words.extend(super().split(term))
+            return words
+
+    app.add_search_language(SearchJapaneseWithTerms)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("course_editions", {}, "html")
+    app.add_config_value("course_site_url", "", "html")
+    # Before the theme builds its header buttons (priority 501); Sphinx stops calling
+    # handlers of this event after the first that returns something, which some do.
+    app.connect("html-page-context", add_edition_links, priority=400)
+    app.connect("html-page-context", add_notebook_download, priority=400)
+    app.connect("html-page-context", drop_repeated_scripts, priority=400)
+    # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
+    app.connect("builder-inited", use_japanese_search_terms, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,268 @@
+"""The English and Japanese editions agree: same pages, byte-identical code cells, the same glued
+names, figures, exercises, labels and cross-references, and no English prose on a Japanese page.
+
+These read the MyST sources only (no build). While ``book/ja/`` holds no chapter yet (issue 10),
+the comparisons skip and say so; the small editions in ``tmp_path`` show that every check can
+fail, and that the build refuses a Japanese chapter whose glue names differ.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+
+
+def load(name: str):
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build_book = load("build_book")
+parity = load("parity")
+ENGLISH_TOC = ROOT / "_toc.yml"
+JAPANESE_TOC = ROOT / "book" / "ja" / "_toc.yml"
+ENGLISH = {path.name: path for path in build_book.chapters(ROOT, ENGLISH_TOC)}
+JAPANESE = sorted((ROOT / "book" / "ja").glob("*.md"))
+NO_JAPANESE = "book/ja has no chapter yet (issue 10): nothing to compare"
+JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+# --- the tables of contents ------------------------------------------------------------------
+
+def toc_pages(path: Path, edition: str) -> list[str]:
+    return [page.relative_to(ROOT / "book" / edition).as_posix()
+            for page in build_book.chapters(ROOT, path)]
+
+
+def captions(path: Path) -> list[str]:
+    return [part["caption"] for part in yaml.safe_load(path.read_text())["parts"]]
+
+
+def test_the_japanese_toc_lists_the_english_pages_in_order():
+    assert toc_pages(JAPANESE_TOC, "ja") == toc_pages(ENGLISH_TOC, "en")
+    assert len(captions(JAPANESE_TOC)) == len(captions(ENGLISH_TOC))
+
+
+def test_the_japanese_part_captions_are_japanese():
+    for caption in captions(JAPANESE_TOC):
+        assert JAPANESE_SCRIPT.search(caption), f"book/ja/_toc.yml: caption {caption!r}"
+
+
+def test_the_japanese_configuration_overrides_language_title_and_search():
+    overrides = yaml.safe_load((ROOT / "book" / "ja" / "_config-overrides.yml").read_text())
+    options = overrides["sphinx"]["config"]
+    assert options["language"] == "ja"
+    assert JAPANESE_SCRIPT.search(overrides["title"])
+    assert JAPANESE_SCRIPT.search(options["html_theme_options"]["search_bar_text"])
+    assert "sphinx_tsegsearch" in overrides["sphinx"]["extra_extensions"]
+    # Sphinx 7.4 fails with "Splitter module can't be imported" when this is set.
+    assert "html_search_options" not in options
+
+
+# --- the chapters of both editions -----------------------------------------------------------
+
+def test_both_editions_have_the_same_files():
+    if not JAPANESE:
+        pytest.skip(NO_JAPANESE)
+    assert sorted(path.name for path in JAPANESE) == sorted(ENGLISH)
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH))
+def test_a_japanese_chapter_matches_its_english_one(name):
+    japanese = ROOT / "book" / "ja" / name
+    if not japanese.is_file():
+        pytest.skip(NO_JAPANESE if not JAPANESE else f"book/ja/{name} is not written yet")
+    assert parity.differences(ENGLISH[name], japanese) == []
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH))
+def test_a_japanese_chapter_has_no_english_sentence(name):
+    japanese = ROOT / "book" / "ja" / name
+    if not japanese.is_file():
+        pytest.skip(NO_JAPANESE if not JAPANESE else f"book/ja/{name} is not written yet")
+    assert parity.english_sentences(japanese) == []
+
+
+# --- every check can fail: two tiny editions -------------------------------------------------
+
+HEADER = "---\nkernelspec:\n  name: python3\n---\n"
+ENGLISH_PAGE = HEADER + """(ch-loss)=
+# The loss
+
+The mean loss is {glue:text}`loss:.3f`, see {numref}`fig-loss` and {doc}`03-forward-pass`.
+
+```{code-cell} ipython3
+:tags: [hide-input]
+
+glue("loss", 0.25)  # English comment stays
+```
+
+:::{glue:figure} fig_loss
+:name: fig-loss
+:alt: A falling curve.
+
+The loss per epoch.
+:::
+
+**Exercise 1.** Why?
+
+:::{admonition} Solution
+:class: dropdown solution
+
+Because {glue:text}`loss`.
+:::
+"""
+JAPANESE_PAGE = HEADER + """(ch-loss)=
+# 損失
+
+平均損失は {glue:text}`loss:.3f` です。{numref}`fig-loss` と {doc}`03-forward-pass` を参照。
+
+```{code-cell} ipython3
+:tags: [hide-input]
+
+glue("loss", 0.25)  # English comment stays
+```
+
+:::{glue:figure} fig_loss
+:name: fig-loss
+:alt: 下がっていく曲線。
+
+エポックごとの損失。
+:::
+
+**練習問題 1.** なぜでしょうか。
+
+:::{admonition} 解答
+:class: dropdown solution
+
+{glue:text}`loss` だからです。
+:::
+"""
+
+
+def pair(tmp_path: Path, japanese: str) -> tuple[Path, Path]:
+    (tmp_path / "en").mkdir(exist_ok=True)
+    (tmp_path / "ja").mkdir(exist_ok=True)
+    english_path, japanese_path = tmp_path / "en" / "04-loss.md", tmp_path / "ja" / "04-loss.md"
+    english_path.write_text(ENGLISH_PAGE, encoding="utf-8")
+    japanese_path.write_text(japanese, encoding="utf-8")
+    return english_path, japanese_path
+
+
+def test_a_faithful_translation_passes(tmp_path):
+    english, japanese = pair(tmp_path, JAPANESE_PAGE)
+    assert parity.differences(english, japanese) == []
+    assert parity.english_sentences(japanese) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "expected"),
+    [
+        ("code cell", '0.25)  # English', '0.250)  # English', "code cell differs"),
+        ("code comment", "# English comment stays", "# 英語のまま", "code cell differs"),
+        ("cell options", ":tags: [hide-input]", ":tags: [remove-input]", "code cell differs"),
+        ("glue name", "{glue:text}`loss:.3f`", "{glue:text}`mean_loss:.3f`", "glue name"),
+        ("figure", ":::{glue:figure} fig_loss", ":::{glue} fig_loss", "figures"),
+        ("exercise", ":class: dropdown solution", ":class: dropdown", "exercises"),
+        ("label", "(ch-loss)=", "(ch-loss-ja)=", "label 'ch-loss-ja'"),
+        ("reference", "{doc}`03-forward-pass`", "{doc}`05-backpropagation`", "{doc}"),
+    ],
+)
+def test_each_difference_is_found(tmp_path, case, old, new, expected):
+    assert old in JAPANESE_PAGE, case
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace(old, new, 1))
+    found = parity.differences(english, japanese)
+    assert any(expected in line for line in found), f"{case}: {found}"
+    assert all(line.startswith(japanese.as_posix()) for line in found)
+
+
+def test_a_differing_code_cell_is_reported_at_its_line(tmp_path):
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace("0.25)", "0.5)"))
+    [line] = parity.differences(english, japanese)
+    cell_line = JAPANESE_PAGE.splitlines().index("```{code-cell} ipython3") + 1
+    assert line.startswith(f"{japanese.as_posix()}:{cell_line}: code cell differs")
+
+
+def test_a_missing_code_cell_is_counted(tmp_path):
+    cell = JAPANESE_PAGE[JAPANESE_PAGE.index("```{code-cell}"):]
+    cell = cell[:cell.index("```\n\n:::") + 4]
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace(cell, ""))
+    assert any("0 code cells, the English edition has 1" in line
+               for line in parity.differences(english, japanese))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["This figure shows the loss.", "The loss falls as the weights move against the gradient",
+     ":alt: A curve falling from one to zero.", "| step | the size of the step |"],
+)
+def test_an_english_sentence_on_a_japanese_page_is_found(tmp_path, sentence):
+    alt = ":alt: 下がっていく曲線。"
+    page = JAPANESE_PAGE.replace(alt, sentence if sentence.startswith(":alt:")
+                                 else alt + "\n\n" + sentence)
+    _, japanese = pair(tmp_path, page)
+    found = parity.english_sentences(japanese)
+    assert len(found) == 1 and found[0].startswith(f"{japanese.as_posix()}:")
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    ["Microsoft Learn の演習「Train a deep learning model」に基づきます。",
+     "`labkit.fit(model, data, epochs=100)` を呼びます。",
+     "$L = -\\log p_{y}$ of the batch",
+     "PyTorch と PySpark と Horovod on Spark を使います。",
+     "```python\nfor epoch in range(100):  # one pass over the rows\n    pass\n```",
+     "出典: https://example.org/the-palmer-penguins-data-set-is-here",
+     "| In this chapter / You will learn | この章の内容 / 学ぶこと |"],
+)
+def test_code_maths_names_and_titles_are_not_english_prose(tmp_path, allowed):
+    _, japanese = pair(tmp_path, JAPANESE_PAGE + "\n" + allowed + "\n")
+    assert parity.english_sentences(japanese) == []
+
+
+def test_the_build_refuses_a_japanese_chapter_whose_glue_names_differ(tmp_path, monkeypatch,
+                                                                      capsys):
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace("{glue:text}`loss`",
+                                                             "{glue:text}`accuracy`"))
+    tocs = []
+    for folder, path in (("en", english), ("ja", japanese)):
+        toc = tmp_path / folder / "_toc.yml"
+        toc.write_text(yaml.safe_dump({"format": "jb-book",
+                                       "root": f"{folder}/{path.stem}"}))
+        tocs.append(build_book.Edition(folder, folder, folder, toc))
+    problems = build_book.check_parity(tocs, tmp_path)
+    assert problems and all("glue name" in line for line in problems)
+    monkeypatch.setattr(build_book, "editions_present", lambda: tocs)
+    monkeypatch.setattr(build_book, "check_parity", lambda present: problems)
+    assert build_book.main([]) == 1
+    output = capsys.readouterr()
+    assert "'accuracy' is used here but not in English" in output.err
+    assert "book FAILED" in output.out
+
+
+def test_the_build_refuses_a_chapter_missing_from_the_japanese_edition(tmp_path):
+    english, _ = pair(tmp_path, JAPANESE_PAGE)
+    editions = []
+    for folder in ("en", "ja"):
+        toc = tmp_path / folder / "_toc.yml"
+        toc.write_text(yaml.safe_dump({"format": "jb-book", "root": f"{folder}/04-loss",
+                                       "chapters": [{"file": f"{folder}/05-backpropagation"}]}))
+        editions.append(build_book.Edition(folder, folder, folder, toc))
+    (tmp_path / "en" / "05-backpropagation.md").write_text(HEADER + "# Backpropagation\n")
+    problems = build_book.check_parity(editions, tmp_path)
+    assert problems == ["ja/05-backpropagation.md: listed in ja/_toc.yml but missing"]

@@ -1,0 +1,385 @@
+"""The built site, read in a real browser: headless Chromium (Debian's package) driven by
+selenium, serving ``_build/html`` from this machine.
+
+Every page of every edition loads with no console error, no failed request and no request
+leaving the site (MathJax included: the maths must render offline), its maths is typeset, its
+images have loaded and have alt text, and at a phone's 390 px the text column does not scroll
+sideways. Chapter pages offer their executed ``.ipynb`` and, where the site knows its
+repository, a Binder launch link; the language switch leads to the same chapter in the other
+edition and back; Japanese search finds the chapters that use a term. Chapter 5's page weight
+and time to typeset maths, without and with MathJax, go to ``_build/browser-metrics.json``.
+
+``.ci/run`` installs Chromium and its driver when they are missing; on a machine without them
+these tests skip and say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import json
+import shutil
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote, urljoin
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+#: The flags that let Debian's chromium run headless in a container and stay off the network.
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage")
+SEARCH_TERMS = ("誤差逆伝播法", "連鎖律", "損失関数", "学習率")
+
+try:
+    import selenium  # noqa: F401
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # pragma: no cover - selenium is pinned in requirements.txt
+    webdriver = None
+
+pytestmark = [
+    pytest.mark.skipif(webdriver is None, reason="selenium is not installed (make setup)"),
+    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                       reason="no Chromium or chromedriver on this machine: .ci/run installs "
+                              "them (apt-get install chromium chromium-driver)"),
+]
+
+
+def load_build_module():
+    scripts = ROOT / "scripts"
+    if str(scripts) not in sys.path:
+        sys.path.insert(0, str(scripts))
+    if "build_book" in sys.modules:
+        return sys.modules["build_book"]
+    spec = importlib.util.spec_from_file_location("build_book", scripts / "build_book.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_book"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build_book = load_build_module()
+EDITIONS = {edition.language: edition for edition in build_book.editions_present()}
+PAGES = [(language, name) for language, edition in EDITIONS.items()
+         for name in build_book.page_names(edition)]
+EXTRA_PAGES = [(language, name) for language in EDITIONS for name in ("genindex", "search")]
+
+
+# --- the site and the browser ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site() -> str:
+    """Build the site as `make book` does (the execution cache keeps it short), serve it."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py")],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail("make book failed:\n" + result.stdout[-3000:] + result.stderr[-3000:])
+    handler = functools.partial(Quiet, directory=str(SITE))
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def start_chromium(profile: Path, languages: str = "en-US,en"):
+    """Headless Chromium with a fresh profile whose preferred languages are ``languages``."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument("--window-size=1280,900")
+    options.add_argument(f"--lang={languages.split(',')[0]}")
+    options.add_experimental_option("prefs", {"intl.accept_languages": languages})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options,
+                              service=webdriver.ChromeService(executable_path=DRIVER))
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    driver.execute_cdp_cmd("Network.enable", {})
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
+    yield driver
+    driver.quit()
+
+
+def width(driver, pixels: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": pixels, "height": 900, "deviceScaleFactor": 1,
+                            "mobile": pixels < 600})
+
+
+def network(driver) -> list[dict]:
+    """The DevTools network events since the last call."""
+    return [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
+
+
+def problems_in(events: list[dict], base: str) -> list[str]:
+    """Failed requests, error responses and requests that leave the site."""
+    found = []
+    for event in events:
+        params = event.get("params", {})
+        if event["method"] == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            if not url.startswith((base, "data:", "blob:", "about:")):
+                found.append(f"request outside the site: {url}")
+        elif event["method"] == "Network.responseReceived":
+            if params["response"]["status"] >= 400:
+                found.append(f"{params['response']['status']}: {params['response']['url']}")
+        elif event["method"] == "Network.loadingFailed" and not params.get("canceled"):
+            found.append(f"failed: {params.get('errorText')} ({params.get('type')})")
+    return found
+
+
+TYPESET = """
+const done = arguments[arguments.length - 1];
+if (!document.querySelector('.math')) { done('no maths'); return; }
+const wait = () => window.MathJax && MathJax.startup && MathJax.startup.promise
+  ? MathJax.startup.promise.then(() => done('typeset'), e => done('error: ' + e))
+  : setTimeout(wait, 50);
+wait();
+"""
+
+PAGE_STATE = """
+const article = document.querySelector('article') || document.body;
+const raw = [...document.querySelectorAll('.math')].filter(
+  m => !m.querySelector('mjx-container') && /\\\\[([]/.test(m.textContent));
+return {
+  rawMaths: raw.map(m => m.textContent.slice(0, 60)),
+  rawText: /\\\\\\(|\\\\\\[/.test(article.innerText),
+  images: [...document.images].map(i => ({src: i.currentSrc || i.src, done: i.complete,
+    width: i.naturalWidth, alt: (i.getAttribute('alt') || '').trim()})),
+  scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+  // What sticks out of the text column, other than content of a box that scrolls or clips
+  // itself (code, outputs, long equations) and the heading anchors, shown only on hover.
+  sticksOut: [...article.querySelectorAll('*')].filter(e => {
+    if (e.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1
+        || e.closest('a.headerlink')) return false;
+    for (let p = e.parentElement; p && p !== article; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return false;
+    }
+    return true;
+  }).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className + ': '
+                          + (e.textContent || '').trim().slice(0, 60)),
+};
+"""
+
+
+def open_page(driver, url: str) -> str:
+    network(driver)
+    driver.get_log("browser")
+    driver.get(url)
+    # Images the browser would load lazily are loaded now, so that all can be checked.
+    driver.execute_script("document.querySelectorAll('img[loading=lazy]')"
+                          ".forEach(i => i.loading = 'eager');")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+        "return [...document.images].every(i => i.complete)"))
+    return driver.execute_async_script(TYPESET)
+
+
+# --- every page --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("language", "name"), PAGES + EXTRA_PAGES)
+def test_a_page_loads_cleanly_with_maths_images_and_alt_text(site, browser, language, name):
+    width(browser, 1280)
+    typeset = open_page(browser, f"{site}{language}/{name}.html")
+    events = network(browser)
+    errors = [entry["message"] for entry in browser.get_log("browser")
+              if entry["level"] == "SEVERE"]
+    assert not errors, errors
+    assert not problems_in(events, site), problems_in(events, site)
+    assert not typeset.startswith("error"), typeset
+    state = browser.execute_script(PAGE_STATE)
+    assert state["rawMaths"] == [] and not state["rawText"], state["rawMaths"]
+    for image in state["images"]:
+        assert image["done"] and image["width"] > 0, f"not loaded: {image['src']}"
+        assert image["alt"], f"no alt text: {image['src']}"
+
+
+@pytest.mark.parametrize(("language", "name"), PAGES)
+def test_at_390_px_the_text_column_does_not_scroll_sideways(site, browser, language, name):
+    width(browser, 390)
+    try:
+        open_page(browser, f"{site}{language}/{name}.html")
+        state = browser.execute_script(PAGE_STATE)
+    finally:
+        width(browser, 1280)
+    assert state["scrollWidth"] <= state["innerWidth"], state
+    assert state["sticksOut"] == [], state["sticksOut"]
+
+
+@pytest.mark.parametrize(("languages", "expected"),
+                         [("en-US,en", "en"), ("fr-FR,fr", "en"), ("ja,en-US", "ja"),
+                          ("fr-FR,ja-JP", "ja")])
+def test_the_root_page_sends_the_reader_to_their_language(site, tmp_path, languages, expected):
+    if expected not in EDITIONS:
+        pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
+    driver = start_chromium(tmp_path / "profile", languages)
+    try:
+        driver.get(site)
+        WebDriverWait(driver, 10).until(lambda d: "/en/" in d.current_url
+                                        or "/ja/" in d.current_url)
+        assert driver.execute_script("return navigator.languages") == languages.split(",")
+        assert driver.current_url.startswith(f"{site}{expected}/")
+    finally:
+        driver.quit()
+
+
+# --- chapter pages: notebook download, launch button, copy button -----------------------------
+
+def expected_binder_url(language: str, name: str) -> str | None:
+    import yaml
+
+    found = build_book.repository(yaml.safe_load((ROOT / "_config.yml").read_text()))
+    if found is None:
+        return None
+    url, branch = found
+    owner_name = url.removeprefix("https://github.com/")
+    return (f"https://mybinder.org/v2/gh/{owner_name}/{branch}"
+            f"?urlpath=lab/tree/book/{language}/{name}.md")
+
+
+@pytest.mark.parametrize(("language", "name"), PAGES)
+def test_a_chapter_offers_its_notebook_and_launches_in_binder(site, browser, language, name):
+    url = f"{site}{language}/{name}.html"
+    width(browser, 1280)
+    open_page(browser, url)
+    links = [link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "a")]
+    notebook = urljoin(url, f"_sources/{name}.ipynb")
+    source = (ROOT / "book" / language / f"{name}.md").read_text(encoding="utf-8")
+    if "{code-cell}" in source:
+        assert notebook in links, f"no .ipynb download on {name}"
+        with urllib.request.urlopen(notebook) as response:
+            downloaded = json.load(response)
+        assert downloaded["nbformat"] == 4
+        code = [cell for cell in downloaded["cells"] if cell["cell_type"] == "code"]
+        assert code and any(cell.get("outputs") for cell in code), "no outputs in the notebook"
+    binder = [link for link in links if link and "mybinder.org" in link]
+    expected = expected_binder_url(language, name)
+    if expected is None:
+        assert binder == [], "a launch button although no repository is known"
+    else:
+        assert binder == [expected]
+
+
+def test_a_code_copy_button_copies_the_code(site, browser):
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("03-"))
+    url = f"{site}en/{name}.html"
+    open_page(browser, url)
+    # sphinx-copybutton copies with clipboard.js: it puts the text in a hidden textarea,
+    # selects it and runs the browser's copy command; record what that command copies.
+    browser.execute_script("""
+      window.copiedText = null;
+      const copy = document.execCommand.bind(document);
+      document.execCommand = (command, ...rest) => {
+        if (command === 'copy') {
+          const area = [...document.querySelectorAll('textarea')].pop();
+          window.copiedText = area ? area.value : String(window.getSelection());
+        }
+        return copy(command, ...rest);
+      };""")
+    block = next(element for element in
+                 browser.find_elements(By.CSS_SELECTOR, "div.cell_input div.highlight")
+                 if element.is_displayed())
+    button = block.find_element(By.CSS_SELECTOR, "button.copybtn")
+    browser.execute_script("arguments[0].scrollIntoView(); arguments[0].click();", button)
+    WebDriverWait(browser, 10).until(
+        lambda d: "success" in button.get_attribute("class"))
+    copied = browser.execute_script("return window.copiedText") or ""
+    shown = block.find_element(By.CSS_SELECTOR, "pre").get_attribute("textContent")
+    assert copied.strip() == shown.strip() and copied.strip()
+
+
+# --- the two editions --------------------------------------------------------------------------
+
+needs_japanese = pytest.mark.skipif(
+    "ja" not in EDITIONS, reason="book/ja has no chapter yet (issue 10): no Japanese edition")
+
+
+@needs_japanese
+@pytest.mark.parametrize("name", build_book.page_names(build_book.ENGLISH))
+def test_the_language_switch_leads_to_the_same_chapter_both_ways(site, browser, name):
+    for here, there in (("en", "ja"), ("ja", "en")):
+        browser.get(f"{site}{here}/{name}.html")
+        switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
+        assert switch.get_attribute("hreflang") == there
+        browser.execute_script("arguments[0].click();", switch)
+        WebDriverWait(browser, 10).until(lambda d, h=here: f"/{h}/" not in d.current_url)
+        assert browser.current_url == f"{site}{there}/{name}.html"
+        alternates = {link.get_attribute("hreflang"): link.get_attribute("href") for link in
+                      browser.find_elements(By.CSS_SELECTOR, "link[rel=alternate][hreflang]")}
+        assert alternates.get(here, "").endswith(f"/{here}/{name}.html"), alternates
+
+
+@needs_japanese
+@pytest.mark.parametrize("term", SEARCH_TERMS)
+def test_japanese_search_finds_the_chapters_that_use_a_term(site, browser, term):
+    edition = EDITIONS["ja"]
+    using = {path.stem for path in build_book.chapters(ROOT, edition.toc)
+             if path.is_file() and term in path.read_text(encoding="utf-8")}
+    if not using:
+        pytest.skip(f"no Japanese chapter uses {term} yet")
+    browser.get(f"{site}ja/search.html?q={quote(term)}")
+    # The summary paragraph appears when the search starts ("preparing"); the pulse stops
+    # (-1) when every result has been listed.
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "return !!document.querySelector('#search-results .search-summary')"
+        " && typeof Search !== 'undefined' && Search._pulse_status === -1;"))
+    found = {Path(link.get_attribute("href").split("?")[0].split("#")[0]).stem for link in
+             browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")}
+    assert using <= found, f"{term}: found {sorted(found)}, used in {sorted(using)}"
+
+
+# --- offline maths: what it costs --------------------------------------------------------------
+
+def test_chapter_5_weight_and_time_to_typeset_maths(site, browser):
+    """Chapter 5 without MathJax (what an offline reader got from the CDN version: raw TeX)
+    and with the site's own MathJax; the figures go to _build/browser-metrics.json."""
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("05-"))
+    url = f"{site}en/{name}.html"
+    width(browser, 1280)
+    measured = {}
+    for case, blocked in (("without_mathjax", ["*/mathjax/*"]), ("with_local_mathjax", [])):
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": blocked})
+        network(browser)
+        began = time.perf_counter()
+        browser.get(url)
+        if not blocked:
+            assert browser.execute_async_script(TYPESET) == "typeset"
+        seconds = time.perf_counter() - began
+        events = network(browser)
+        weight = sum(event["params"].get("encodedDataLength", 0) for event in events
+                     if event["method"] == "Network.loadingFinished")
+        measured[case] = {"bytes": int(weight), "seconds_to_rendered_page": round(seconds, 3)}
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    (ROOT / "_build" / "browser-metrics.json").write_text(json.dumps(
+        {"page": f"en/{name}.html", **measured}, indent=1) + "\n")
+    assert measured["with_local_mathjax"]["bytes"] > measured["without_mathjax"]["bytes"]
