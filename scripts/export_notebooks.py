@@ -58,6 +58,11 @@ class ExportError(Exception):
     """A chapter that cannot be exported; the message names the file and line."""
 
 
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the repository where it is inside."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def included_code(source: Path, pyobject: str | None) -> str:
     """The text a ``{literalinclude}`` shows: the whole file, or one function or class
     (``:pyobject: name`` or ``Class.method``), as Sphinx's ``pyobject`` option does."""
@@ -84,7 +89,7 @@ def inline_includes(markdown: str, chapter: Path, first_line: int) -> str:
         line = first_line + markdown.count("\n", 0, match.start())
         options = dict(re.findall(r"^:([\w-]+):[ \t]*(.*?)[ \t]*$", match["options"], re.M))
         source = (chapter.parent / match["path"]).resolve()
-        where = f"{chapter.relative_to(ROOT)}:{line}"
+        where = f"{shown(chapter)}:{line}"
         if not source.is_file():
             raise ExportError(f"{where}: literalinclude of {match['path']}: no such file")
         try:
@@ -92,7 +97,7 @@ def inline_includes(markdown: str, chapter: Path, first_line: int) -> str:
         except KeyError:
             raise ExportError(f"{where}: literalinclude of {match['path']}: no "
                               f"{options['pyobject']!r} in it") from None
-        return f"```python\n# {source.relative_to(ROOT)}\n{code}```"
+        return f"```python\n# {shown(source)}\n{code}```"
 
     return LITERALINCLUDE.sub(replace, markdown)
 
@@ -104,10 +109,9 @@ def export_chapter(chapter: Path) -> nbformat.NotebookNode:
     try:
         notebook = jupytext.reads(text, fmt="md:myst")
     except Exception as error:  # jupytext raises several kinds; all mean "cannot read"
-        raise ExportError(f"{chapter.relative_to(ROOT)}:1: not a MyST notebook ({error})") \
-            from None
+        raise ExportError(f"{shown(chapter)}:1: not a MyST notebook ({error})") from None
     if not any(cell.cell_type == "code" for cell in notebook.cells):
-        raise ExportError(f"{chapter.relative_to(ROOT)}:1: no code cells")
+        raise ExportError(f"{shown(chapter)}:1: no code cells")
     notebook.metadata.pop("jupytext", None)
     notebook.metadata.setdefault("language_info", {"name": "python"})
     position = 0
@@ -131,15 +135,16 @@ def copy_labkit(destination: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def export(out: Path, editions: list[str]) -> list[Path]:
-    """Write the export to ``out`` (replacing it whole); return the notebooks written."""
+def export(out: Path, editions: list[str], book: Path = ROOT / "book") -> list[Path]:
+    """Write the export of ``book``'s editions to ``out`` (replacing it whole); return the
+    notebooks written."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
     written = []
     try:
         for edition in editions:
-            source = ROOT / "book" / edition
+            source = book / edition
             if not source.is_dir():
                 continue
             target = staging / edition
@@ -165,9 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "notebooks",
                         help="folder to write (replaced whole; default: _build/notebooks)")
     parser.add_argument("--editions", nargs="+", default=list(EDITIONS), choices=EDITIONS)
+    parser.add_argument("--book", type=Path, default=ROOT / "book",
+                        help="folder holding the editions (default: book)")
     args = parser.parse_args(argv)
     try:
-        written = export(args.out, args.editions)
+        written = export(args.out, args.editions, args.book.resolve())
     except ExportError as error:
         print(f"export_notebooks: error: {error}", file=sys.stderr)
         return 2
