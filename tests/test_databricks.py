@@ -194,3 +194,42 @@ def test_horovod_runner_says_in_one_line_that_horovod_is_missing():
     assert result.stdout.count("\n") == 1
     assert result.stdout.startswith("Horovod is not installed here")
     assert "engine='torch'" in result.stdout
+
+
+#: The oldest PySpark labkit supports: Databricks Runtime 15.4 LTS ML's (README).
+OLDEST_PYSPARK = "3.5.0"
+#: labkit's Spark tests, and TorchDistributor's two-rank run, which the oldest PySpark runs
+#: too (about a minute: the whole suite would take twenty).
+SPARK_TESTS = ["tests/test_data.py", "tests/test_prep.py", "tests/test_pipeline.py",
+               "tests/test_distributed.py::test_np2_matches_single_process[torch]"]
+
+
+@pytest.fixture(scope="module")
+def oldest_pyspark() -> Path:
+    """PySpark OLDEST_PYSPARK installed once (``pip --target``) into the developers' cache,
+    beside the Horovod wheel; put first on PYTHONPATH it replaces the pinned PySpark."""
+    cache = Path(os.environ.get("LABKIT_WHEEL_CACHE")
+                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                 / "labkit" / "wheels")
+    target = cache / f"pyspark-{OLDEST_PYSPARK}"
+    if not (target / "pyspark").is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = cache / f".pyspark-{OLDEST_PYSPARK}.{os.getpid()}"
+        result = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                                 "--target", str(staging), f"pyspark=={OLDEST_PYSPARK}"],
+                                capture_output=True, text=True, timeout=1200)
+        assert result.returncode == 0, result.stderr[-2000:]
+        staging.rename(target)  # whole or not at all
+    return target
+
+
+@pytest.mark.slow
+def test_labkit_spark_tests_pass_with_the_oldest_pyspark(oldest_pyspark):
+    env = {**os.environ, "PYTHONPATH": str(oldest_pyspark)}
+    version = subprocess.run([sys.executable, "-c", "import pyspark; print(pyspark.__version__)"],
+                             env=env, capture_output=True, text=True).stdout.strip()
+    assert version == OLDEST_PYSPARK
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             *SPARK_TESTS], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=1800)
+    assert result.returncode == 0, result.stdout[-4000:]
