@@ -233,3 +233,19 @@ def test_labkit_spark_tests_pass_with_the_oldest_pyspark(oldest_pyspark):
                              *SPARK_TESTS], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=1800)
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_workflow_pushes_the_notebooks_branch_from_the_default_branch_only():
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    job = workflow["jobs"]["notebooks"]
+    assert "github.event_name == 'push'" in job["if"] and "default_branch" in job["if"]
+    assert job["needs"] == "build" and job["permissions"] == {"contents": "write"}
+    assert workflow["permissions"] == {"contents": "read"}  # only this job may push
+    steps = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "scripts/export_notebooks.py" in steps and "--force" in steps
+    assert "notebooks" in steps.splitlines()[-1]
+    for name in ("book.yml", "linkcheck.yml"):
+        text = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        assert text["env"]["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
