@@ -203,3 +203,31 @@ def test_a_chapter_opened_through_jupytext_runs_in_a_fresh_kernel(jupyterlab, bi
     assert "+cpu" in result.stdout
     assert str(ROOT / "labkit") in result.stdout  # postBuild's editable install
 
+
+
+def test_spark_driver_memory_follows_the_setting_into_the_jvm():
+    """A Binder session has 2 GB for everything: the driver's heap is a setting away, and
+    the JVM labkit starts really gets that heap."""
+    script = ("from labkit.spark import get_spark\n"
+              "spark = get_spark('memory-check')\n"
+              "print(spark._jvm.java.lang.Runtime.getRuntime().maxMemory() // 2**20)\n"
+              "spark.stop()\n")
+    env = {**os.environ, "LABKIT_SPARK_DRIVER_MEMORY": "600m"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    heap_mib = int(result.stdout.split()[-1])
+    assert 500 < heap_mib <= 600  # the JVM reports the heap less a survivor space
+
+
+def test_driver_memory_is_a_quarter_of_the_machine_within_bounds(monkeypatch):
+    from labkit import spark
+
+    monkeypatch.delenv(spark.DRIVER_MEMORY_SETTING, raising=False)
+    total = spark.machine_memory_bytes()
+    assert total is not None and total > 0
+    mib = int(spark.driver_memory().removesuffix("m"))
+    assert spark.DRIVER_MEMORY_MIN_MIB <= mib <= spark.DRIVER_MEMORY_MAX_MIB
+    assert mib == min(max(total // 4 // 2**20, 512), 1024)
+    monkeypatch.setenv(spark.DRIVER_MEMORY_SETTING, "2g")
+    assert spark.driver_memory() == "2g"
