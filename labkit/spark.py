@@ -42,13 +42,31 @@ def on_databricks() -> bool:
     return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
 
 
+def _cgroup_limit_files() -> list[Path]:
+    """Where this process's memory limit may be written: its container's root (cgroup v2,
+    as on Binder, or v1) and its own cgroup's folder, as /proc/self/cgroup names it."""
+    root = Path("/sys/fs/cgroup")
+    files = [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
+    try:
+        entries = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        entries = []
+    for entry in entries:
+        _, controllers, path = entry.split(":", 2)
+        if controllers == "":  # cgroup v2
+            files.append(root / path.lstrip("/") / "memory.max")
+        elif "memory" in controllers.split(","):
+            files.append(root / "memory" / path.lstrip("/") / "memory.limit_in_bytes")
+    return files
+
+
 def machine_memory_bytes() -> int | None:
-    """Memory this process may use: the container's limit (cgroup v2 or v1) where there is
-    one, as on Binder, else the machine's physical memory; None where neither is known."""
+    """Memory this process may use: its container's limit where there is one, as on Binder,
+    else the machine's physical memory; None where neither is known."""
     limits = []
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+    for path in _cgroup_limit_files():
         try:
-            text = Path(path).read_text().strip()
+            text = path.read_text().strip()
         except OSError:
             continue
         if text.isdigit():
