@@ -22,7 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from labkit.launch import VERBOSITIES, DistributedError, require_task_slots, supervise
+from labkit.launch import (
+    VERBOSITIES,
+    DistributedError,
+    require_memory,
+    require_task_slots,
+    supervise,
+)
 from labkit.rank_output import RankMain, RankOutputServer
 
 
@@ -88,6 +94,7 @@ class HorovodRunner:
 
     def run(self, main: Callable[..., Any], **kwargs: Any) -> Any:
         """Run ``main(**kwargs)`` on every rank; return rank 0's return value."""
+        require_memory(self.num_processor, "horovod")
         if self.num_processor > 0:
             return self._run_on_spark(main, kwargs)
         return self._run_locally(main, kwargs)

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labkit.machine import memory_bytes
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -42,49 +44,13 @@ def on_databricks() -> bool:
     return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
 
 
-def _cgroup_limit_files() -> list[Path]:
-    """Where this process's memory limit may be written: its container's root (cgroup v2,
-    as on Binder, or v1) and its own cgroup's folder, as /proc/self/cgroup names it."""
-    root = Path("/sys/fs/cgroup")
-    files = [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
-    try:
-        entries = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        entries = []
-    for entry in entries:
-        _, controllers, path = entry.split(":", 2)
-        if controllers == "":  # cgroup v2
-            files.append(root / path.lstrip("/") / "memory.max")
-        elif "memory" in controllers.split(","):
-            files.append(root / "memory" / path.lstrip("/") / "memory.limit_in_bytes")
-    return files
-
-
-def machine_memory_bytes() -> int | None:
-    """Memory this process may use: its container's limit where there is one, as on Binder,
-    else the machine's physical memory; None where neither is known."""
-    limits = []
-    for path in _cgroup_limit_files():
-        try:
-            text = path.read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit():
-            limits.append(int(text))
-    try:
-        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        pass
-    return min(limits) if limits else None
-
-
 def driver_memory() -> str:
     """The ``spark.driver.memory`` of a session labkit starts: ``LABKIT_SPARK_DRIVER_MEMORY``
-    if set, else a quarter of :func:`machine_memory_bytes` within the bounds above."""
+    if set, else a quarter of :func:`labkit.machine.memory_bytes` within the bounds."""
     setting = os.environ.get(DRIVER_MEMORY_SETTING, "").strip()
     if setting:
         return setting
-    total = machine_memory_bytes()
+    total = memory_bytes()
     if total is None:
         return f"{DRIVER_MEMORY_MAX_MIB}m"
     quarter = total // 4 // _MIB

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -221,13 +222,59 @@ def test_spark_driver_memory_follows_the_setting_into_the_jvm():
 
 
 def test_driver_memory_is_a_quarter_of_the_machine_within_bounds(monkeypatch):
-    from labkit import spark
+    from labkit import machine, spark
 
     monkeypatch.delenv(spark.DRIVER_MEMORY_SETTING, raising=False)
-    total = spark.machine_memory_bytes()
+    total = machine.memory_bytes()
     assert total is not None and total > 0
     mib = int(spark.driver_memory().removesuffix("m"))
     assert spark.DRIVER_MEMORY_MIN_MIB <= mib <= spark.DRIVER_MEMORY_MAX_MIB
     assert mib == min(max(total // 4 // 2**20, 512), 1024)
     monkeypatch.setenv(spark.DRIVER_MEMORY_SETTING, "2g")
     assert spark.driver_memory() == "2g"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["horovod", "torch"])
+def test_two_ranks_train_on_one_cpu(engine):
+    """Binder gives a session one CPU: chapter 9's two ranks still run (Spark's local[2] is
+    two task threads whatever the cores), with the driver heap Binder's 2 GB leaves."""
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        pytest.skip("taskset (util-linux) is missing, so the run cannot be pinned to one CPU")
+    script = ("import os\n"
+              "from labkit.distributed import train_distributed\n"
+              "from labkit.pipeline import prepare\n"
+              "from labkit.spark import get_spark\n"
+              "spark = get_spark('one-cpu')\n"
+              f"run = train_distributed(prepare(mode='honest').data, np=2, engine={engine!r},\n"
+              "                        epochs=5)\n"
+              "print(len(os.sched_getaffinity(0)), run.np, run.evaluation.accuracy)\n"
+              "spark.stop()\n")
+    env = {**os.environ, "LABKIT_SPARK_DRIVER_MEMORY": "512m"}
+    result = subprocess.run([taskset, "-c", "0", sys.executable, "-c", script], env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    cpus, ranks, accuracy = result.stdout.split()[-3:]
+    assert (cpus, ranks) == ("1", "2")
+    assert 0.0 <= float(accuracy) <= 1.0
+
+
+def test_a_run_too_big_for_binder_stops_in_one_line_before_any_rank_starts():
+    """Chapter 9's np=2 runs need about 2.3 GiB (Horovod) and 2.6 GiB (TorchDistributor),
+    measured; a Binder session has 2 GB. labkit says so, and what would fit."""
+    from labkit.launch import DistributedError, memory_needed_mib, require_memory
+
+    binder = 2 * 2**30
+    for engine in ("horovod", "torch"):
+        with pytest.raises(DistributedError) as caught:
+            require_memory(2, engine, available=binder)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert message.startswith(f"np=2 with {engine} needs about "
+                                  f"{memory_needed_mib(2, engine)} MiB of memory, but this "
+                                  "machine allows 2048 MiB; np=-2 runs")
+        require_memory(-2, engine, available=binder)  # the ranks on the driver fit
+        require_memory(2, engine, available=4 * 2**30)
+    with pytest.raises(DistributedError, match=r"allows 1024 MiB$"):
+        require_memory(-2, "torch", available=2**30)
