@@ -112,20 +112,39 @@ def binder_env(tmp_path_factory) -> dict[str, str]:
     binder/postBuild with NB_PYTHON_PREFIX pointing at it. Returns the environment to run
     its programs with. The Horovod wheel comes from the developers' cache
     (scripts/build-horovod.sh), so only a first run anywhere compiles it."""
-    prefix = tmp_path_factory.mktemp("binder") / "notebook"
+    folder = tmp_path_factory.mktemp("binder")
+    prefix = folder / "notebook"
     env = {key: value for key, value in os.environ.items()
            if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    cache = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labkit" / "wheels"
+    env.setdefault("LABKIT_WHEEL_CACHE", str(cache))
     env.update(NB_PYTHON_PREFIX=str(prefix), PATH=f"{prefix / 'bin'}:{env['PATH']}")
+    requirements = BINDER / "requirements.txt"
+    if not reachable(CPU_INDEX):
+        # Without the index pip would ask it, in vain and with retries, about every package
+        # (20 minutes more here); torch's CPU wheel must then come from a local wheelhouse.
+        print(f"binder env: {CPU_INDEX} is unreachable, installing without it")
+        requirements = folder / "requirements.txt"
+        requirements.write_text("".join(
+            line for line in (BINDER / "requirements.txt").read_text().splitlines(True)
+            if not line.startswith("--extra-index-url")))
     started = time.perf_counter()
     run([sys.executable, "-m", "venv", str(prefix)])
-    run([str(prefix / "bin" / "pip"), "install", "-q", "-r",
-         str(BINDER / "requirements.txt")], env=env)
+    run([str(prefix / "bin" / "pip"), "install", "-q", "-r", str(requirements)], env=env)
     installed = time.perf_counter()
     result = run([str(BINDER / "postBuild")], env=env)
     print(f"binder env: requirements {installed - started:.0f} s, "
           f"postBuild {time.perf_counter() - installed:.0f} s")
     assert "postBuild: ok" in result.stdout
     return env
+
+
+def reachable(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=10):
+            return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:
