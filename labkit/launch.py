@@ -107,7 +107,7 @@ def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
 #: processes on the driver.
 DRIVER_SIDE_MIB = 900
 RANK_MIB = {("horovod", "spark"): 700, ("torch", "spark"): 900,
-            ("horovod", "local"): 400, ("torch", "local"): 420}
+            ("horovod", "local"): 580, ("torch", "local"): 450}
 
 
 def memory_needed_mib(np: int, engine: str) -> int:

@@ -292,8 +292,12 @@ def test_a_run_too_big_for_binder_stops_in_one_line_before_any_rank_starts():
         assert "\n" not in message
         assert message.startswith(f"np=2 with {engine} needs about "
                                   f"{memory_needed_mib(2, engine)} MiB of memory, but this "
-                                  "machine allows 2048 MiB; np=-2 runs")
-        require_memory(-2, engine, available=binder)  # the ranks on the driver fit
+                                  "machine allows 2048 MiB")
         require_memory(2, engine, available=4 * 2**30)
-    with pytest.raises(DistributedError, match=r"allows 1024 MiB$"):
-        require_memory(-2, "torch", available=2**30)
+    # TorchDistributor's ranks on the driver fit (measured 1.5 GiB from a script); Horovod's
+    # local ranks are bigger (1.76 GiB from a script, more from a notebook).
+    assert message.endswith("np=-2 runs the same 2 ranks as processes on the driver, "
+                            "without Spark tasks, in about 1800 MiB")
+    require_memory(-2, "torch", available=binder)
+    with pytest.raises(DistributedError, match=r"allows 2048 MiB$"):
+        require_memory(-2, "horovod", available=binder)
