@@ -20,3 +20,21 @@ FEATURES: tuple[str, ...] = (
     "IslandIdx", "CulmenLength", "CulmenDepth", "FlipperScaled", "MassScaled",
 )
 LABEL: str = "Species"
+
+#: Units of the measurements (labkit/dataset/PROVENANCE.md).
+UNITS: dict[str, str] = {
+    "CulmenLength": "mm", "CulmenDepth": "mm", "FlipperLength": "mm", "BodyMass": "g",
+}
+#: What a measurement may be: the smallest and largest values labkit accepts. The packaged
+#: data ranges over culmen length 32.1-59.6 mm, culmen depth 13.1-21.5 mm, flipper length
+#: 172-231 mm and body mass 2700-6300 g (the 342 complete rows); the bounds below are
+#: generous (about half the smallest and twice the largest value seen), so that any real
+#: penguin of these species passes, while a unit mistake (metres, kilograms), a typo of
+#: several digits or a value beyond float32 (1e39) is an error instead of a silent
+#: outlier.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "CulmenLength": (15.0, 120.0),
+    "CulmenDepth": (6.0, 45.0),
+    "FlipperLength": (80.0, 460.0),
+    "BodyMass": (1000.0, 13000.0),
+}

@@ -19,3 +19,8 @@ class ModelFileError(LabkitError):
 
 class InputError(LabkitError):
     """Rows given to ``predict`` (or options given to a command) have the wrong shape or type."""
+
+
+class TrainingError(LabkitError):
+    """Training cannot go on: the loss became NaN or infinite (the learning rate is far
+    too large, or the data holds values the network cannot handle)."""

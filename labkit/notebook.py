@@ -31,14 +31,21 @@ def glue(name: str, value: Any, display: bool = False) -> None:
         from myst_nb import glue as myst_nb_glue
     except ImportError:
         return
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        # A NumPy or torch scalar: its text is "np.float64(0.44)" since NumPy 2, which the
+        # page's {glue:text}`name:.1%` cannot format. Glue the plain Python number instead.
+        value = value.item()
     myst_nb_glue(name, value, display=display)
 
 
 def reading_minutes(source: str) -> int:
-    """Minutes to read a MyST chapter: its prose at ``WORDS_PER_MINUTE``, its code at
-    ``CODE_LINES_PER_MINUTE``, rounded up to a multiple of five."""
+    """Minutes to read a MyST chapter: its prose at ``WORDS_PER_MINUTE``, the code it shows
+    unfolded at ``CODE_LINES_PER_MINUTE``, rounded up to a multiple of five."""
     body = re.sub(r"\A---\n.*?\n---\n", "", source, flags=re.DOTALL)  # the jupytext header
-    code = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", body, flags=re.DOTALL | re.M)
+    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", body, flags=re.DOTALL | re.M)
+    # Code a reader sees unfolded; hidden or removed cells (figures, glue) are not read.
+    code = [cell for cell in cells
+            if not re.search(r"^:tags:.*\b(hide|remove)-(input|cell)\b", cell, re.M)]
     prose = re.sub(r"^```\{code-cell\}.*?^```", "", body, flags=re.DOTALL | re.M)
     prose = re.sub(r"^:[\w-]+:.*$", "", prose, flags=re.M)  # directive options
     words = len(re.findall(r"\w+", prose))

@@ -1,15 +1,30 @@
 """Saving and loading PenguinNet weights, safely.
 
-``save_model`` writes to a temporary file in the same folder and renames it over the target,
-so a crash midway leaves the previous model intact. ``load_model`` uses
-``torch.load(weights_only=True)``: a model file cannot run code when it is loaded.
-The file holds a plain ``state_dict``, as the lab saves it.
+``save_model`` writes to a temporary file in the same folder and renames it over the
+target, so a crash midway leaves the previous model intact. The file holds the
+``state_dict`` together with labkit's format version and a sha256 of every tensor (its
+name, dtype, shape and bytes), so that a damaged file is refused instead of predicting.
+
+``load_model`` trusts nothing in the file: it reads only a small regular file, checks
+the zip archive before anything is unpacked (torch stores its records uncompressed, so
+a record larger than the file is a zip bomb), and uses ``torch.load(weights_only=True)``,
+which can build tensors but run no code. Then every tensor must match its checksum,
+PenguinNet's names, shapes and dtype, and be finite; a refusal names the tensor.
+
+A plain ``state_dict`` saved as the original lab does (``torch.save(model.state_dict(),
+path)``) carries no checksum: it is refused unless the caller asks for it explicitly
+(``load_model(path, verify=False)``, ``labkit predict --unverified``), and is then still
+checked for names, shapes, dtype and finiteness.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import pickle
+import re
+import zipfile
 from pathlib import Path
 
 import torch
@@ -17,40 +32,176 @@ from torch import nn
 
 from labkit.atomic import atomic_write
 from labkit.errors import ModelFileError
+from labkit.files import read_regular_file
 from labkit.model import PenguinNet
+
+#: What a labkit model file says it is, and the version of that layout.
+FORMAT = "labkit.PenguinNet"
+FORMAT_VERSION = 1
+#: PenguinNet's file is about 3 KB; anything beyond these is not a PenguinNet.
+MAX_MODEL_BYTES = 1024 * 1024
+MAX_RECORDS = 64
+#: Terminal colour codes, which some libraries put into their error messages.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+State = dict[str, torch.Tensor]
 
 
 def save_model(model: nn.Module, path: str | os.PathLike[str]) -> Path:
-    """Write the model's weights to ``path`` atomically; returns the path."""
+    """Write the model's weights, with their checksums, to ``path`` atomically;
+    returns the path. Weights that are NaN or infinite are refused, not saved."""
+    state = {name: t.detach().cpu() for name, t in model.state_dict().items()}
+    refuse_nonfinite(state, f"{path}: not saved")
+    saved = {"format": FORMAT, "version": FORMAT_VERSION, "state_dict": state,
+             "sha256": {name: tensor_sha256(name, t) for name, t in state.items()}}
     buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
+    torch.save(saved, buffer)
     return atomic_write(path, buffer.getvalue())
 
 
-def load_model(path: str | os.PathLike[str]) -> PenguinNet:
-    """Load weights saved by :func:`save_model` (or the lab) into a new PenguinNet, in
-    eval mode.
+def load_model(path: str | os.PathLike[str], verify: bool = True) -> PenguinNet:
+    """Load weights saved by :func:`save_model` into a new PenguinNet, in eval mode.
 
-    Raises :class:`ModelFileError` for a missing, truncated or mismatched file.
+    ``verify=False`` also accepts a plain ``state_dict`` without checksums (as the
+    lab saves it). Raises :class:`ModelFileError`, naming the file and, where there is
+    one, the tensor, for a missing, damaged, unsafe or mismatched file.
     """
-    source = Path(path)
-    if not source.exists():
-        raise ModelFileError(f"{source}: no such model file")
-    if source.is_dir():
-        raise ModelFileError(f"{source}: is a directory, expected a model file")
-    try:
-        state = torch.load(source, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for a damaged file
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelFileError(
-            f"{source}: not a readable model file ({reason})") from None
-    if not isinstance(state, dict):
-        raise ModelFileError(
-            f"{source}: holds a {type(state).__name__}, not a state_dict")
+    shown = str(path)
+    raw = read_regular_file(Path(path), MAX_MODEL_BYTES, shown, "model file",
+                            ModelFileError)
+    check_archive(raw, shown)
+    state = checked_state(unpickle(raw, shown), shown, verify)
+    check_fits_penguinnet(state, shown)
     model = PenguinNet()
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        first = str(error).splitlines()[0]
-        raise ModelFileError(f"{source}: does not fit PenguinNet ({first})") from None
+    model.load_state_dict(state)
     return model.eval()
+
+
+def tensor_sha256(name: str, tensor: torch.Tensor) -> str:
+    """sha256 over a tensor's name, dtype, shape and bytes."""
+    flat = tensor.detach().cpu().contiguous().reshape(-1)
+    digest = hashlib.sha256(f"{name}|{flat.dtype}|{tuple(tensor.shape)}|".encode())
+    digest.update(flat.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def refuse_nonfinite(state: State, prefix: str) -> None:
+    """Raise :class:`ModelFileError` naming the first tensor with a NaN or infinity."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point():
+            bad = int((~torch.isfinite(tensor)).sum())
+            if bad:
+                plural = "s" if bad > 1 else ""
+                raise ModelFileError(f"{prefix}: tensor {name} holds {bad} NaN or "
+                                     f"infinite value{plural}")
+
+
+def check_archive(raw: bytes, shown: str) -> None:
+    """Refuse a file that is not a small, undamaged zip archive of stored records,
+    reading nothing but the archive's directory and the (bounded) records."""
+    unreadable = f"{shown}: not a readable model file"
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except Exception as error:  # zipfile raises many types for damaged bytes
+        raise ModelFileError(f"{unreadable} (not a zip archive: {one_line(error)})") from None
+    with archive:
+        records = archive.infolist()
+        if len(records) > MAX_RECORDS:
+            raise ModelFileError(f"{unreadable} ({len(records)} records; PenguinNet's "
+                                 f"file has about ten)")
+        for record in records:
+            if record.compress_type != zipfile.ZIP_STORED:
+                raise ModelFileError(
+                    f"{unreadable} (record {record.filename!r} is compressed; torch "
+                    f"stores records uncompressed, so it was refused unread)")
+            if record.file_size > len(raw):
+                raise ModelFileError(
+                    f"{unreadable} (record {record.filename!r} claims "
+                    f"{record.file_size} bytes, more than the whole file)")
+        try:
+            damaged = archive.testzip()
+        except Exception as error:
+            raise ModelFileError(f"{unreadable} ({one_line(error)})") from None
+        if damaged is not None:
+            raise ModelFileError(
+                f"{unreadable} (record {damaged!r} is damaged: its CRC does not match)")
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an exception's message, without terminal colour codes."""
+    text = ANSI_ESCAPE.sub("", str(error)).strip()
+    return (text.splitlines()[0][:200] if text else type(error).__name__)
+
+
+def unpickle(raw: bytes, shown: str) -> object:
+    """``torch.load(weights_only=True)`` on the bytes already read, as one-line errors
+    (never torch's advice to load the file without ``weights_only``)."""
+    try:
+        return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL ([\w.]+)", str(error))
+        what = f"a {found.group(1)} object" if found else "objects other than tensors"
+        raise ModelFileError(f"{shown}: not a readable model file (it holds {what}; "
+                             f"labkit loads tensors only, never code)") from None
+    except Exception as error:  # torch raises several types for a damaged file
+        raise ModelFileError(
+            f"{shown}: not a readable model file ({one_line(error)})") from None
+
+
+def checked_state(saved: object, shown: str, verify: bool) -> State:
+    """The state_dict inside what was unpickled, after its checksums are checked."""
+    if isinstance(saved, dict) and saved.get("format") == FORMAT:
+        if saved.get("version") != FORMAT_VERSION:
+            raise ModelFileError(f"{shown}: labkit model format version "
+                                 f"{saved.get('version')!r}; this labkit reads version "
+                                 f"{FORMAT_VERSION}")
+        state, sums = saved.get("state_dict"), saved.get("sha256")
+        if not (is_state(state) and isinstance(sums, dict)):
+            raise ModelFileError(f"{shown}: a labkit model file without its weights or "
+                                 f"checksums")
+        for name in sorted(set(state) | set(sums)):
+            if name not in state or name not in sums or (
+                    sums[name] != tensor_sha256(name, state[name])):
+                raise ModelFileError(f"{shown}: tensor {name} does not match its "
+                                     f"checksum; the file is damaged")
+        return state
+    if not is_state(saved):
+        raise ModelFileError(
+            f"{shown}: holds a {type(saved).__name__}, not a state_dict")
+    if verify:
+        raise ModelFileError(
+            f"{shown}: a plain state_dict without labkit's checksums (as the original "
+            f"lab saves it); to load it unverified, use load_model(path, verify=False) "
+            f"or labkit predict --unverified")
+    return saved  # type: ignore[return-value]
+
+
+def is_state(value: object) -> bool:
+    """A dict of tensors keyed by names, as ``state_dict()`` returns."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def check_fits_penguinnet(state: State, shown: str) -> None:
+    """Refuse weights whose names, shapes or dtype are not PenguinNet's, or that are not
+    finite, naming the first tensor that is wrong."""
+    expected = PenguinNet().state_dict()
+    prefix = f"{shown}: does not fit PenguinNet"
+    missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
+    if missing:
+        raise ModelFileError(f"{prefix}: tensor {min(missing)} is missing")
+    if unexpected:
+        raise ModelFileError(f"{prefix}: unexpected tensor {min(unexpected)}")
+    for name, want in expected.items():
+        got = state[name]
+        if got.shape != want.shape:
+            raise ModelFileError(f"{prefix}: tensor {name} has shape {shape(got)}, "
+                                 f"PenguinNet's is {shape(want)}")
+        if got.dtype != want.dtype:
+            raise ModelFileError(f"{prefix}: tensor {name} is {got.dtype}, PenguinNet's "
+                                 f"weights are {want.dtype}")
+    refuse_nonfinite(state, shown)
+
+
+def shape(tensor: torch.Tensor) -> str:
+    return "x".join(map(str, tensor.shape)) or "a scalar"

@@ -131,3 +131,35 @@ def leakage(data: Split) -> float:
 def class_counts(labels: np.ndarray) -> list[int]:
     """How many rows of each species code, 0..2."""
     return np.bincount(labels, minlength=3).tolist()
+
+
+#: Share of the training penguins held out for validation by :func:`validation_split`.
+VALIDATION_SIZE = 0.20
+
+
+def validation_split(
+    frame: pd.DataFrame,
+    *,
+    validation_size: float = VALIDATION_SIZE,
+    factor: int = OVERSAMPLE_FACTOR,
+    test_size: float = TEST_SIZE,
+    seed: int = SPLIT_SEED,
+) -> Split:
+    """Hold out validation penguins from the training penguins of the honest split.
+
+    The test penguins are those :func:`split` holds out, and appear in neither part. The
+    remaining penguins are split again (stratified by species) *before* oversampling, so
+    no validation row is a copy of a training row. The returned ``Split`` has the
+    oversampled training rows as ``x_train`` and the validation rows, one per penguin,
+    as ``x_test`` (``mode == "validation"``): watching it during training, and choosing
+    by it, leaves the test set untouched.
+    """
+    train, _test = train_test_split(
+        frame, test_size=test_size, random_state=seed, stratify=frame[LABEL]
+    )
+    fit_part, validation = train_test_split(
+        train, test_size=validation_size, random_state=seed, stratify=train[LABEL]
+    )
+    x_train, y_train = _arrays(oversample(fit_part.reset_index(drop=True), factor))
+    x_val, y_val = _arrays(validation.reset_index(drop=True))
+    return Split(x_train, x_val, y_train, y_val, "validation")

@@ -13,6 +13,7 @@ loss and the accuracy.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm import tqdm
 
+from labkit.errors import TrainingError
 from labkit.model import PenguinNet
 from labkit.prep import Split
 
@@ -158,10 +160,22 @@ def fit(model: nn.Module, train_loader: Iterable, test_loader: Iterable, *,
             evaluation = test(model, test_loader, loss_fn)
             history.val_loss.append(evaluation.loss)
             history.val_accuracy.append(evaluation.accuracy)
+            stop_if_diverged(history, optimizer.param_groups[0]["lr"])
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}",
                             acc=f"{evaluation.accuracy:.3f}")
     history.seconds = time.perf_counter() - start
     return history
+
+
+def stop_if_diverged(history: History, lr: float) -> None:
+    """Raise :class:`TrainingError` once a loss is NaN or infinite: every later step
+    would only spread NaN through the weights, and such a model must not be saved."""
+    losses = {"training": history.train_loss[-1], "test": history.val_loss[-1]}
+    for name, loss in losses.items():
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"training diverged: the {name} loss became {loss} in epoch "
+                f"{len(history.train_loss)} (learning rate {lr:g}); no model was saved")
 
 
 @contextmanager
@@ -183,14 +197,17 @@ def adam(model: nn.Module, lr: float = LEARNING_RATE) -> torch.optim.Adam:
 
 def fit_penguin_net(data: Split, *, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
                     lr: float = LEARNING_RATE, seed: int = SEED, progress: bool = True,
-                    device: str | torch.device = "cpu") -> tuple[PenguinNet, History]:
+                    device: str | torch.device = "cpu",
+                    shuffle: bool = False) -> tuple[PenguinNet, History]:
     """The whole single-process recipe: seed, new PenguinNet, loaders, :func:`fit`.
 
     The same seed gives the same weights, the same batches and so the same history.
+    ``shuffle=True`` reshuffles the training rows every epoch (the lab does not: its
+    batches come in the same order every epoch); the order then follows the seed too.
     """
     torch.manual_seed(seed)
     model = PenguinNet().to(device)
-    history = fit(model, make_loader(data.x_train, data.y_train, batch_size),
+    history = fit(model, make_loader(data.x_train, data.y_train, batch_size, shuffle),
                   make_loader(data.x_test, data.y_test, batch_size),
                   epochs=epochs, lr=lr, progress=progress)
     return model, history

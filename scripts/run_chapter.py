@@ -3,7 +3,8 @@
     .venv/bin/python scripts/run_chapter.py book/en/05-backpropagation.md
 
 prints each cell's text output, the seconds it took and any error, and saves the
-executed notebook to /tmp/<name>.ipynb and print its text outputs (for a quick look)."""
+executed notebook as /tmp/<edition>-<chapter>.ipynb for a closer look.
+"""
 import sys
 from pathlib import Path
 

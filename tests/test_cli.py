@@ -88,3 +88,34 @@ def test_predict_rejects_a_bad_row_and_a_damaged_model(tmp_path):
     assert_user_error(labkit("predict", "--model", str(damaged), "Dream", "1", "1", "1", "1"),
                       "damaged.pt: not a readable model file")
     assert torch.load(model, weights_only=True)  # the good file is untouched
+
+
+def test_hostile_inputs_end_to_end(tmp_path):
+    """A few hostile inputs as a user meets them, one process each: the learning rate that
+    can only diverge, weights changed behind the zip's CRC, an island with a space."""
+    import io
+    import zipfile
+
+    from labkit.model import PenguinNet
+    from labkit.persistence import save_model
+
+    assert_user_error(labkit("train", "--lr", "1e308", "--out", str(tmp_path / "m.pt")),
+                      "argument --lr: '1e308' must be a number from 1e-08 to 10")
+    good = save_model(PenguinNet(), tmp_path / "good.pt")
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(rebuilt, "w") as target:
+        for record in source.infolist():
+            data = source.read(record)
+            if record.filename.endswith("data/2"):  # fc2.weight
+                data = bytes([data[0] ^ 0x80]) + data[1:]
+            target.writestr(record.filename, data)
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(rebuilt.getvalue())
+    assert_user_error(labkit("predict", "--model", str(damaged), "Biscoe", "47.5", "15.0",
+                             "21.7", "50.8"),
+                      f"{damaged}: tensor fc2.weight does not match its checksum")
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text(f"{HEADER}\nBiscoe ,47.5,15.0,217,5080,1\n")
+    assert_user_error(labkit("prep", "--data", str(spaced)),
+                      f"{spaced}:2:1: unknown island 'Biscoe '")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.pt", "good.pt", "spaced.csv"]

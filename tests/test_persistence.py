@@ -28,10 +28,14 @@ def test_round_trip(tmp_path):
     assert [p.name for p in tmp_path.joinpath("sub").iterdir()] == ["model.pt"]
 
 
-def test_a_file_saved_the_labs_way_loads(tmp_path):
+def test_a_file_saved_the_labs_way_loads_only_when_asked(tmp_path):
     model = PenguinNet()
     torch.save(model.state_dict(), tmp_path / "lab.pt")
-    assert torch.equal(load_model(tmp_path / "lab.pt").fc1.weight, model.fc1.weight)
+    with pytest.raises(ModelFileError, match=r"lab.pt: a plain state_dict without labkit's "
+                                             r"checksums .* verify=False"):
+        load_model(tmp_path / "lab.pt")
+    loaded = load_model(tmp_path / "lab.pt", verify=False)
+    assert torch.equal(loaded.fc1.weight, model.fc1.weight)
 
 
 def test_missing_truncated_and_mismatched_files(tmp_path):
@@ -46,7 +50,8 @@ def test_missing_truncated_and_mismatched_files(tmp_path):
         load_model(truncated)
     wider = tmp_path / "wider.pt"
     save_model(PenguinNet(hidden=12), wider)
-    with pytest.raises(ModelFileError, match="wider.pt: does not fit PenguinNet"):
+    with pytest.raises(ModelFileError, match="wider.pt: does not fit PenguinNet: tensor "
+                                             "fc1.weight has shape 12x5, PenguinNet's is 10x5"):
         load_model(wider)
     tensor = tmp_path / "tensor.pt"
     torch.save(torch.zeros(3), tensor)
@@ -93,3 +98,7 @@ def test_a_save_killed_midway_leaves_the_old_model(tmp_path):
     time.sleep(0.1)
     assert target.read_bytes() == before
     assert torch.equal(load_model(target).fc1.weight, old.fc1.weight)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == [f".model.pt.{process.pid}.{leftovers[0].split('.')[-2]}.tmp"]
+    save_model(PenguinNet(), target)  # the next write removes what the killed one left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]

@@ -10,8 +10,14 @@ from labkit.predict import encode_rows, island_index, predict
 
 
 def test_island_names_and_indexes():
-    assert [island_index(v) for v in ("Biscoe", "dream", " Torgersen ", 0, 1.0, "2")] == [
+    assert [island_index(v) for v in ("Biscoe", "Dream", "Torgersen", 0, 1.0, "2")] == [
         0, 1, 2, 0, 1, 2]
+
+
+@pytest.mark.parametrize("value", ["dream", " Torgersen", "Biscoe ", "1.0", " 1", "３"])
+def test_island_names_are_matched_exactly_as_in_the_csv(value):
+    with pytest.raises(InputError, match="unknown island"):
+        island_index(value)
 
 
 def test_the_labs_new_penguin_is_a_gentoo(lab_model):
@@ -37,6 +43,14 @@ def test_a_real_penguin_of_each_species(lab_model, honest):
     ([["Biscoe", 47.5, None, 21.7, 50.8]], "CulmenDepth None is not a number"),
     ([["Biscoe", 47.5, 15.0, -21.7, 50.8]], "FlipperScaled -21.7 must be a positive number"),
     ([["Biscoe", 47.5, 15.0, 21.7, True]], "MassScaled True is not a number"),
+    ([["Biscoe", 47.5, 15.0, 217, 50.8]],
+     r"FlipperScaled 217 must be a positive number from 8 to 46 \(FlipperLength in mm / 10"),
+    ([["Biscoe", 47.5, 15.0, 21.7, 5080]], r"MassScaled 5080 .* from 10 to 130"),
+    ([["Biscoe", "5_0", 15.0, 21.7, 50.8]], "CulmenLength '5_0' is not a number"),
+    ([["Biscoe", "４７", 15.0, 21.7, 50.8]], "CulmenLength '４７' is not a number"),
+    ([["Biscoe", " 47", 15.0, 21.7, 50.8]], "CulmenLength ' 47' is not a number"),
+    ([["Biscoe", 1e39, 15.0, 21.7, 50.8]], "CulmenLength 1e.39 must be"),
+    ([["Biscoe", float("nan"), 15.0, 21.7, 50.8]], "CulmenLength nan must be"),
 ])
 def test_bad_rows(rows, message):
     with pytest.raises(InputError, match=message):
@@ -44,6 +58,7 @@ def test_bad_rows(rows, message):
 
 
 def test_encoding_shape():
-    x = encode_rows([["Dream", 50.4, 15.3, 20, 50], [0, 1, 2, 3, 4]])
+    x = encode_rows([["Dream", 50.4, 15.3, 20, 50], [0, "39.1", "18.7", 18.1, "37.5"]])
     assert x.dtype == torch.float32 and x.shape == (2, 5)
     assert x[0, 0].item() == 1.0
+    assert x[1].tolist() == torch.tensor([0, 39.1, 18.7, 18.1, 37.5]).tolist()

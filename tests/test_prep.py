@@ -8,7 +8,14 @@ import pytest
 
 from labkit.constants import FEATURES, ISLANDS
 from labkit.data import load_penguins, packaged_csv_path
-from labkit.prep import class_counts, leakage, oversample, split, transform
+from labkit.prep import (
+    class_counts,
+    leakage,
+    oversample,
+    split,
+    transform,
+    validation_split,
+)
 
 
 def pandas_transform() -> pd.DataFrame:
@@ -84,3 +91,26 @@ def test_leakage_counts_exact_copies_only(honest):
 def test_unknown_split_mode(honest):
     with pytest.raises(ValueError, match="unknown split mode 'random'"):
         split(honest.penguins, "random")  # type: ignore[arg-type]
+
+
+def rows_of(x: np.ndarray, y: np.ndarray) -> set[bytes]:
+    return {row.tobytes() + bytes([label]) for row, label in zip(x, y.astype(np.uint8))}
+
+
+def test_validation_penguins_are_training_penguins_held_out_before_oversampling():
+    frame = pandas_transform()
+    honest = split(frame, "honest")
+    held_out = validation_split(frame)
+    assert held_out.mode == "validation"
+    training_penguins = rows_of(honest.x_train, honest.y_train)
+    test_penguins = rows_of(honest.x_test, honest.y_test)
+    validation = rows_of(held_out.x_test, held_out.y_test)
+    fitting = rows_of(held_out.x_train, held_out.y_train)
+    assert len(training_penguins) == 239 and len(validation) == held_out.n_test == 48
+    assert validation | fitting == training_penguins
+    assert not validation & fitting and not validation & test_penguins
+    assert leakage(held_out) == 0.0
+    assert held_out.n_train == 4 * (239 - 48)  # only the fitting part is oversampled
+    # stratified: each species' share of the validation set is within one row of its share
+    shares = np.bincount(honest.y_train) / honest.n_train
+    assert np.all(np.abs(np.array(class_counts(held_out.y_test)) - shares * 48) <= 1)

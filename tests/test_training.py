@@ -89,3 +89,11 @@ def test_test_counts_correct_predictions(honest):
 def test_batches_follow_the_model_to_the_gpu(honest):
     model, history = fit_penguin_net(honest.data, epochs=2, progress=False, device="cuda")
     assert next(model.parameters()).is_cuda and len(history.train_loss) == 2
+
+
+def test_shuffling_every_epoch_follows_the_seed_and_changes_the_run(honest):
+    _, fixed = fit_penguin_net(honest.data, epochs=2, progress=False)
+    _, shuffled = fit_penguin_net(honest.data, epochs=2, progress=False, shuffle=True)
+    _, again = fit_penguin_net(honest.data, epochs=2, progress=False, shuffle=True)
+    assert shuffled.train_loss == again.train_loss
+    assert shuffled.train_loss != fixed.train_loss

@@ -1,0 +1,116 @@
+"""labkit.notebook: the glue every chapter's numbers go through, and the chapter clock.
+
+The glue is checked where it matters, in a real Jupyter kernel: there it must leave the
+record myst-nb reads (a ``scrapbook`` name and the value under myst-nb's mime prefix), and on
+Databricks or without myst-nb it must leave nothing and raise nothing.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from labkit.notebook import (
+    CODE_LINES_PER_MINUTE,
+    WORDS_PER_MINUTE,
+    reading_minutes,
+)
+
+HEADER = "---\njupytext:\n  formats: md:myst\nkernelspec:\n  name: python3\n---\n"
+
+
+def chapter(words: int, code_lines: int = 0, tags: str = "") -> str:
+    prose = " ".join(["word"] * words)
+    code = "".join(f"x{i} = {i}\n" for i in range(code_lines))
+    options = f":tags: [{tags}]\n" if tags else ""
+    return f"{HEADER}# Title\n\n{prose}\n\n```{{code-cell}} ipython3\n{options}{code}```\n"
+
+
+# --- reading time -----------------------------------------------------------------------------
+
+def test_reading_minutes_counts_prose_and_code_and_rounds_up_to_five():
+    # "Title" is a word too.
+    assert reading_minutes(chapter(2 * WORDS_PER_MINUTE - 1)) == 5
+    assert reading_minutes(chapter(5 * WORDS_PER_MINUTE - 1)) == 5
+    assert reading_minutes(chapter(5 * WORDS_PER_MINUTE + 1)) == 10
+    assert reading_minutes(chapter(0, 10 * CODE_LINES_PER_MINUTE - 1)) == 10
+    assert reading_minutes(chapter(0, 10 * CODE_LINES_PER_MINUTE + 1)) == 15
+    assert reading_minutes(chapter(6 * WORDS_PER_MINUTE, 6 * CODE_LINES_PER_MINUTE)) == 15
+
+
+@pytest.mark.parametrize("tags", ["remove-cell", "hide-input", "hide-cell", "remove-input"])
+def test_reading_minutes_skips_code_the_reader_does_not_see_unfolded(tags):
+    lines = 30 * CODE_LINES_PER_MINUTE - 1   # "Title" adds a word: just under 30 minutes
+    assert reading_minutes(chapter(0, lines, tags)) == 5
+    assert reading_minutes(chapter(0, lines, "remove-stderr")) == 30
+
+
+def test_reading_minutes_ignores_the_header_and_directive_options():
+    plain = chapter(990)
+    decorated = plain.replace(
+        "# Title", "# Title\n\n:::{note}\n:class: dropdown solution\n:name: a-b-c-d-e\n:::")
+    assert reading_minutes(plain) == reading_minutes(decorated) == 5
+    padded_header = plain.replace("kernelspec:", "a: " + " ".join(["w"] * 500) + "\nkernelspec:")
+    assert reading_minutes(padded_header) == 5
+
+
+# --- glue and the clock in a real kernel --------------------------------------------------------
+
+GLUE_PREFIX = "application/papermill.record/"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """One kernel runs the cells below in a folder that holds ``chapter.md``."""
+    folder = tmp_path_factory.mktemp("chapter")
+    text = chapter(1500, 20)
+    (folder / "chapter.md").write_text(text, encoding="utf-8")
+    cells = [
+        "from labkit.notebook import ChapterClock, glue",
+        "glue('answer', 42)",
+        "glue('shown', 7, display=True)",
+        "clock = ChapterClock('chapter.md')\nmissing = ChapterClock('no-such-chapter.md')",
+        "clock.glue()",
+        "missing.glue()",
+        "import os\nos.environ['DATABRICKS_RUNTIME_VERSION'] = '15.4'\nglue('databricks', 1)",
+        "del os.environ['DATABRICKS_RUNTIME_VERSION']\nimport sys\n"
+        "sys.modules['myst_nb'] = None  # as where myst-nb is not installed\n"
+        "glue('no_myst_nb', 2)",
+    ]
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook, text
+
+
+def glued(cell) -> dict[str, dict]:
+    """name -> mime bundle of every glue record a cell left."""
+    return {output["metadata"]["scrapbook"]["name"]: output["data"]
+            for output in cell.outputs if "scrapbook" in output.get("metadata", {})}
+
+
+def test_glue_leaves_the_record_myst_nb_reads(executed):
+    notebook, _ = executed
+    assert glued(notebook.cells[1]) == {"answer": {GLUE_PREFIX + "text/plain": "42"}}
+    assert glued(notebook.cells[2]) == {"shown": {"text/plain": "7"}}
+
+
+def test_the_clock_glues_run_seconds_and_read_minutes(executed):
+    notebook, text = executed
+    records = glued(notebook.cells[4])
+    assert set(records) == {"run_seconds", "read_minutes"}
+    assert records["read_minutes"][GLUE_PREFIX + "text/plain"] == str(reading_minutes(text))
+    assert 0 < float(records["run_seconds"][GLUE_PREFIX + "text/plain"]) < 120
+
+
+def test_the_clock_without_its_chapter_file_glues_the_run_time_only(executed):
+    notebook, _ = executed
+    assert set(glued(notebook.cells[5])) == {"run_seconds"}
+
+
+def test_glue_does_nothing_on_databricks_or_without_myst_nb(executed):
+    notebook, _ = executed
+    for cell in notebook.cells[6:]:
+        assert cell.outputs == [], cell.source
