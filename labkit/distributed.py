@@ -32,7 +32,14 @@ import torch
 from torch.utils.data import TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from labkit.launch import ENGINES, VERBOSITIES, DistributedError, require_task_slots, supervise
+from labkit.launch import (
+    ENGINES,
+    VERBOSITIES,
+    DistributedError,
+    require_memory,
+    require_task_slots,
+    supervise,
+)
 from labkit.model import PenguinNet
 from labkit.persistence import load_model, save_model
 from labkit.prep import Split
@@ -172,6 +179,7 @@ def run_torch_distributor(main: Callable[..., Any], np: int,
     if spark is None:
         raise DistributedError("TorchDistributor needs an active SparkSession; start one "
                                "first (labkit.spark.get_spark())")
+    require_memory(np, "torch")
     if np > 0:
         require_task_slots(spark, np)
     sc = spark.sparkContext

@@ -22,7 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from labkit.launch import VERBOSITIES, DistributedError, require_task_slots, supervise
+from labkit.launch import (
+    VERBOSITIES,
+    DistributedError,
+    require_memory,
+    require_task_slots,
+    supervise,
+)
 from labkit.rank_output import RankMain, RankOutputServer
 
 
@@ -62,6 +68,18 @@ def _quiet_cancelled_spark_thread() -> Iterator[None]:
         threading.excepthook = previous
 
 
+def _require_horovod() -> None:
+    """Fail in one line where Horovod is not installed (Databricks Runtime ML 16.0 and later
+    ship neither Horovod nor ``sparkdl``; a plain pip install has no Horovod either)."""
+    try:
+        import horovod.torch  # noqa: F401
+    except ImportError as error:
+        raise DistributedError(
+            f"Horovod is not installed here ({error}); build it with "
+            "scripts/build-horovod.sh, or train with engine='torch' (TorchDistributor)"
+        ) from None
+
+
 class HorovodRunner:
     """Run a function in ``np`` Horovod processes; see the module documentation."""
 
@@ -76,11 +94,13 @@ class HorovodRunner:
 
     def run(self, main: Callable[..., Any], **kwargs: Any) -> Any:
         """Run ``main(**kwargs)`` on every rank; return rank 0's return value."""
+        require_memory(self.num_processor, "horovod")
         if self.num_processor > 0:
             return self._run_on_spark(main, kwargs)
         return self._run_locally(main, kwargs)
 
     def _run_on_spark(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        _require_horovod()
         import horovod.spark
         from horovod.spark.driver import job_id
         from pyspark.sql import SparkSession
@@ -115,6 +135,7 @@ class HorovodRunner:
         return results[0]
 
     def _run_locally(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        _require_horovod()
         import horovod
 
         np = -self.num_processor

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labkit.errors import LabkitError
+from labkit.machine import memory_bytes
 from labkit.rank_output import ERROR, LOG, STDERR, RankMessage, RankOutputServer
 
 #: The two ways labkit trains on several processes.
@@ -97,6 +98,42 @@ def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
             f"{spark.sparkContext.master} has {free} free of {total}; ask for at most "
             f"{free} processes, or add executors/cores")
     return free
+
+
+#: Memory (MiB) a distributed run takes, measured (proportional set size, torch 2.13) in
+#: chapter 9's runs: the notebook's side (kernel, Jupyter, Spark's driver with its 512 MiB
+#: heap), then each rank with everything started for it. Over Spark a rank brings a Python
+#: worker, and TorchDistributor also a torchrun launcher; with np<0 the ranks are plain
+#: processes on the driver.
+DRIVER_SIDE_MIB = 900
+RANK_MIB = {("horovod", "spark"): 700, ("torch", "spark"): 900,
+            ("horovod", "local"): 580, ("torch", "local"): 450}
+
+
+def memory_needed_mib(np: int, engine: str) -> int:
+    """About how much memory a run of ``np`` ranks with ``engine`` needs, in MiB."""
+    return DRIVER_SIDE_MIB + abs(np) * RANK_MIB[engine, "spark" if np > 0 else "local"]
+
+
+def require_memory(np: int, engine: str, available: int | None = None) -> None:
+    """Fail with :class:`DistributedError`, in one line, before any rank starts, where the
+    machine (``available`` bytes; by default :func:`labkit.machine.memory_bytes`, which is
+    the container's limit on Binder) is too small for the run: an out-of-memory kill half-way
+    through would leave the learner with a dead kernel and no reason."""
+    if available is None:
+        available = memory_bytes()
+    if available is None:
+        return
+    need = memory_needed_mib(np, engine)
+    have = available // 2**20
+    if have >= need:
+        return
+    hint = ""
+    if np > 0 and memory_needed_mib(-np, engine) <= have:
+        hint = (f"; np={-np} runs the same {np} ranks as processes on the driver, without "
+                f"Spark tasks, in about {memory_needed_mib(-np, engine)} MiB")
+    raise DistributedError(f"np={np} with {engine} needs about {need} MiB of memory, but this "
+                           f"machine allows {have} MiB{hint}")
 
 
 def show(message: RankMessage, verbosity: str) -> None:

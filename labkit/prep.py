@@ -35,10 +35,12 @@ def transform(penguins: DataFrame) -> DataFrame:
     float features and an integer label. Row order is kept (no join)."""
     from pyspark.sql import functions as F
 
-    islands = F.array(*[F.lit(name) for name in ISLANDS])  # sorted: Biscoe, Dream, ...
-    island_index = F.array_position(islands, F.col("Island"))  # 1-based, 0 if absent
+    # Sorted names: Biscoe -> 0, Dream -> 1, Torgersen -> 2; -1 for any other name.
+    # (when/coalesce works on every Spark the course supports, 3.5 included.)
+    island_index = F.coalesce(*[F.when(F.col("Island") == name, F.lit(index))
+                                for index, name in enumerate(ISLANDS)], F.lit(-1))
     return penguins.select(
-        (island_index - 1).cast("float").alias("IslandIdx"),
+        island_index.cast("float").alias("IslandIdx"),
         F.col("CulmenLength").cast("float"),
         F.col("CulmenDepth").cast("float"),
         (F.col("FlipperLength").cast("float") / 10).cast("float")

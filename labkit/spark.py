@@ -1,4 +1,13 @@
-"""One place that starts (or finds) the Spark session the lab runs on."""
+"""One place that starts (or finds) the Spark session the lab runs on.
+
+Three places run the lab, and each gets the session it needs:
+
+- on Databricks the notebook already has ``spark``, which belongs to the cluster: we use it
+  as it is and never stop it;
+- in any other notebook or script with a session running, that session is used;
+- otherwise we start a small ``local[2]`` session whose driver memory follows the machine
+  (a Binder session has 2 GB for everything) or ``LABKIT_SPARK_DRIVER_MEMORY``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from labkit.machine import memory_bytes
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -18,18 +29,50 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 #: lab's preparation 6.1 s -> 4.7 s on 2 cores).
 DRIVER_JAVA_OPTIONS = (f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
                        "-XX:TieredStopAtLevel=1")
+#: Setting that overrides the driver memory labkit picks (a JVM size: ``768m``, ``2g``).
+DRIVER_MEMORY_SETTING = "LABKIT_SPARK_DRIVER_MEMORY"
+#: The driver gets a quarter of the machine's memory, between these bounds (MiB). Spark
+#: refuses a heap under 450 MiB; above 1 GiB (Spark's default) the lab's 344 rows gain
+#: nothing, while the kernel, torch and the distributed ranks need the rest.
+DRIVER_MEMORY_MIN_MIB, DRIVER_MEMORY_MAX_MIB = 512, 1024
+
+_MIB = 1024 * 1024
+
+
+def on_databricks() -> bool:
+    """True in a Databricks notebook or job (the runtime sets this variable)."""
+    return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
+
+
+def driver_memory() -> str:
+    """The ``spark.driver.memory`` of a session labkit starts: ``LABKIT_SPARK_DRIVER_MEMORY``
+    if set, else a quarter of :func:`labkit.machine.memory_bytes` within the bounds."""
+    setting = os.environ.get(DRIVER_MEMORY_SETTING, "").strip()
+    if setting:
+        return setting
+    total = memory_bytes()
+    if total is None:
+        return f"{DRIVER_MEMORY_MAX_MIB}m"
+    quarter = total // 4 // _MIB
+    return f"{min(max(quarter, DRIVER_MEMORY_MIN_MIB), DRIVER_MEMORY_MAX_MIB)}m"
 
 
 def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSession:
     """Return the active SparkSession, or start a small local one.
 
-    On Databricks (or any notebook with a session already running) the existing session is
-    reused. Locally we start ``local[2]`` with the web UI off and few shuffle partitions:
-    the data is 344 rows, so defaults tuned for big clusters only add start-up time.
+    On Databricks the notebook's own session is returned whatever ``master`` says. Elsewhere
+    a running session is reused unless ``master`` asks for a new one; otherwise we start
+    ``local[2]`` (two task threads, whatever the number of cores) with the web UI off and few
+    shuffle partitions: the data is 344 rows, so defaults tuned for big clusters only add
+    start-up time.
     """
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
+    if on_databricks():
+        # The notebook's ``spark`` (getOrCreate finds it where it is not the thread's
+        # active session, e.g. with Spark Connect).
+        return active if active is not None else SparkSession.builder.getOrCreate()
     if active is not None and master is None:
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -37,6 +80,7 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master or os.environ.get("LABKIT_SPARK_MASTER", "local[2]"))
+        .config("spark.driver.memory", driver_memory())
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
@@ -57,6 +101,8 @@ def stop_spark() -> None:
     """
     from pyspark.sql import SparkSession
 
+    if on_databricks():
+        return
     active = SparkSession.getActiveSession()
-    if active is not None and not os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+    if active is not None:
         active.stop()

@@ -7,7 +7,7 @@
 # wheel outside the repository, keyed by the Horovod, torch and Python versions, so that later
 # set-ups install it in seconds.
 #
-# Usage: scripts/build-horovod.sh PYTHON
+# Usage: scripts/build-horovod.sh PYTHON   (LABKIT_BUILD_JOBS=N: compile jobs, default nproc)
 set -euo pipefail
 
 PY=${1:?usage: build-horovod.sh PYTHON}
@@ -36,7 +36,7 @@ if [ -z "$wheel" ]; then
   export CMAKE_POLICY_VERSION_MINIMUM=3.5 \
     HOROVOD_WITH_PYTORCH=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
     HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_MXNET=1 \
-    MAKEFLAGS=-j"$(nproc)"
+    MAKEFLAGS=-j"${LABKIT_BUILD_JOBS:-$(nproc)}"
   "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$work/dist" "$src"
   mkdir -p "$CACHE"
   tmp=$(mktemp -d "$CACHE/.tmp.XXXXXX")

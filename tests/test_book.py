@@ -31,6 +31,8 @@ EXPECTED_CHAPTERS = [
 ]
 #: Pages after the chapters, without code: the course's notation, glossary and bibliography.
 REFERENCE_PAGES = ["notation", "glossary", "references"]
+#: The last part, "Running the course": pages without code.
+LAUNCH_PAGES = ["databricks"]
 #: {glue}`name`, {glue:text}`name:.1%`, {glue:md}`name:myst` ... and ```{glue:figure} name;
 #: a name from another chapter is written `other-chapter.md::name`.
 GLUE_ROLE = re.compile(
@@ -91,7 +93,8 @@ def executed_notebook(chapter: Path) -> dict | None:
 
 def test_toc_lists_the_nine_english_chapters_in_order():
     chapters = build_book.chapters()
-    present = [page for page in REFERENCE_PAGES if (ROOT / "book" / "en" / f"{page}.md").exists()]
+    present = [page for page in REFERENCE_PAGES + LAUNCH_PAGES
+               if (ROOT / "book" / "en" / f"{page}.md").exists()]
     assert [path.stem for path in chapters] == EXPECTED_CHAPTERS + present
     assert all(path.parent == ROOT / "book" / "en" for path in chapters)
 
