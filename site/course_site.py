@@ -10,6 +10,8 @@ links both ways, and a download of the page's executed notebook.
 
 from __future__ import annotations
 
+import json
+
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -117,6 +119,29 @@ def use_japanese_search_terms(app: Sphinx) -> None:
     app.add_search_language(SearchJapaneseWithTerms)
 
 
+#: Messages of the search page that Sphinx's own Japanese catalog leaves empty (Sphinx 7.4
+#: ships ``"Search finished, found ${resultCount} page(s) ...": ""``, so a Japanese reader
+#: saw no line saying how many pages were found).
+SEARCH_MESSAGES_JA = {
+    "Search finished, found ${resultCount} page(s) matching the search query.":
+        "検索が完了しました。${resultCount}ページが見つかりました。",
+}
+
+
+def fill_empty_search_messages(app: Sphinx, exception: Exception | None) -> None:
+    """Fill the empty entries of the Japanese ``translations.js`` the search page reads."""
+    if exception is not None or app.builder.name != "html" or app.config.language != "ja":
+        return
+    path = Path(app.outdir) / "_static" / "translations.js"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    for message, translation in SEARCH_MESSAGES_JA.items():
+        text = text.replace(json.dumps(message) + ': ""',
+                            json.dumps(message) + ": " + json.dumps(translation))
+    path.write_text(text, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_editions", {}, "html")
     app.add_config_value("course_site_url", "", "html")
@@ -127,4 +152,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", drop_repeated_scripts, priority=400)
     # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
+    app.connect("build-finished", fill_empty_search_messages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

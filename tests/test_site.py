@@ -345,11 +345,11 @@ def test_japanese_search_finds_the_chapters_that_use_a_term(site, browser, term)
     if not using:
         pytest.skip(f"no Japanese chapter uses {term} yet")
     browser.get(f"{site}ja/search.html?q={quote(term)}")
-    # The summary paragraph appears when the search starts ("preparing"); the pulse stops
-    # (-1) when every result has been listed.
+    # The summary paragraph says how many pages were found once every result is listed
+    # (Sphinx's pulse is no signal: a pulse pending when the search ends starts it again).
     WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "return !!document.querySelector('#search-results .search-summary')"
-        " && typeof Search !== 'undefined' && Search._pulse_status === -1;"))
+        "const s = document.querySelector('#search-results .search-summary');"
+        "return !!s && s.textContent.trim().length > 0;"))
     found = {Path(link.get_attribute("href").split("?")[0].split("#")[0]).stem for link in
              browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")}
     assert using <= found, f"{term}: found {sorted(found)}, used in {sorted(using)}"
