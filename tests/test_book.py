@@ -419,3 +419,21 @@ def test_book_workflow_builds_like_make_book_and_deploys_from_the_default_branch
     linkcheck = yaml.safe_load((ROOT / ".github" / "workflows" / "linkcheck.yml").read_text())
     assert "schedule" in linkcheck[True]
     assert "linkcheck" in json.dumps(linkcheck["jobs"])
+
+
+@pytest.mark.slow
+def test_a_known_repository_gives_every_chapter_its_binder_edit_and_issue_buttons(
+        tmp_path, monkeypatch):
+    """In GitHub Actions the buttons point at the repository and branch being built (locally,
+    with neither that nor repository.url, test_site.py checks that no button is shown)."""
+    monkeypatch.setenv("GITHUB_REPOSITORY", "penguin-course/penguins")
+    monkeypatch.setenv("GITHUB_REF_NAME", "a-branch")
+    monkeypatch.delenv("GITHUB_HEAD_REF", raising=False)
+    root = small_book(tmp_path / "repo", "# Good\n\n```{code-cell} ipython3\nx = 6 * 7\n```\n")
+    result = build_small(root)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    page = (root / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
+    assert ("https://mybinder.org/v2/gh/penguin-course/penguins/a-branch"
+            "?urlpath=lab/tree/book/en/chapter.md") in page
+    assert "https://github.com/penguin-course/penguins/edit/a-branch/book/en/chapter.md" in page
+    assert "https://github.com/penguin-course/penguins/issues" in page
