@@ -76,15 +76,6 @@ def resolve_local_path(path: str | os.PathLike[str] | None) -> Path:
     return Path(text).expanduser()
 
 
-def spark_uri(local: Path) -> str:
-    """The URI Spark should read for a local path. On Databricks, ``/dbfs/x`` is the FUSE view
-    of ``dbfs:/x``, which is what Spark's readers expect there."""
-    text = str(local.resolve()) if not str(local).startswith("/dbfs/") else str(local)
-    if text.startswith("/dbfs/") and os.environ.get("DATABRICKS_RUNTIME_VERSION"):
-        return "dbfs:/" + text[len("/dbfs/"):]
-    return "file://" + text
-
-
 @dataclass(frozen=True)
 class CsvReport:
     """What validation found: how many data rows, how many are complete, and every row

@@ -16,7 +16,6 @@ from labkit.data import (
     packaged_csv_path,
     resolve_local_path,
     sha256_of,
-    spark_uri,
     validate_csv,
 )
 from labkit.errors import DataError
@@ -124,7 +123,7 @@ def test_spark_gets_the_same_rows_it_would_have_parsed_itself(spark):
     """On the packaged file, the checked rows Spark receives are exactly the rows its own
     CSV reader makes of the file, incomplete ones included: chapter 2's numbers and the
     prepared rows do not change."""
-    own = spark.read.csv(spark_uri(packaged_csv_path()), header=True, schema=csv_schema(),
+    own = spark.read.csv(packaged_csv_path().resolve().as_uri(), header=True, schema=csv_schema(),
                          mode="FAILFAST").collect()
     given = load_all_rows(spark).collect()
     assert len(given) == 344
