@@ -17,16 +17,39 @@ Where to find things:
 - ``labkit.cli``         the ``labkit`` command
 """
 
+from __future__ import annotations
+
+import importlib
+
 from labkit.constants import FEATURES, ISLANDS, LABEL, SPECIES
-from labkit.data import load_penguins
 from labkit.errors import DataError, InputError, LabkitError, ModelFileError
-from labkit.model import PenguinNet
-from labkit.persistence import load_model, save_model
-from labkit.predict import predict
-from labkit.prep import Split, leakage, split, transform
-from labkit.training import History, fit, fit_penguin_net, make_loader, test, train
 
 __version__ = "0.1.0"
+
+#: Names ``from labkit import NAME`` gives, and the module each lives in. They are imported
+#: when first used, so that ``labkit --help`` or a refused option answers without waiting
+#: seconds for torch, pandas and scikit-learn.
+LAZY = {
+    "load_penguins": "labkit.data", "PenguinNet": "labkit.model",
+    "load_model": "labkit.persistence", "save_model": "labkit.persistence",
+    "predict": "labkit.predict", "Split": "labkit.prep", "leakage": "labkit.prep",
+    "split": "labkit.prep", "transform": "labkit.prep", "History": "labkit.training",
+    "fit": "labkit.training", "fit_penguin_net": "labkit.training",
+    "make_loader": "labkit.training", "test": "labkit.training", "train": "labkit.training",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in LAZY:
+        value = getattr(importlib.import_module(LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(LAZY))
+
 
 __all__ = [
     "FEATURES", "ISLANDS", "LABEL", "SPECIES", "DataError", "History", "InputError",

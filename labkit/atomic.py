@@ -6,8 +6,13 @@ flushed to disk and then renamed over the target. Along the way:
 - the new file keeps the mode of the file it replaces (a new file gets the mode the
   umask gives, as ``open`` would, not the 0600 of ``tempfile.mkstemp``);
 - a symlink at the target is followed: the file it points to is replaced, the link stays;
+- only a regular file is ever replaced: a directory, FIFO, device or socket at the target,
+  or a path through ``/dev`` or ``/proc`` (``/dev/stdout`` may lead to the log a shell
+  opened for appending), is refused with :class:`labkit.errors.OutputError`;
 - a process killed midway leaves its temporary file behind, so every write first removes
-  the temporary files of the same target whose process is gone;
+  the temporary files of the same target that labkit can prove it made: exactly its name
+  pattern (``.NAME.PID.8 hex digits.tmp``), a regular file of this user, whose process
+  is gone; a file that only looks similar is never touched;
 - an error names the path the caller gave, never the temporary file.
 """
 
@@ -23,15 +28,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-#: A temporary file nobody's process owns any more is removed on the next write; one whose
-#: process id cannot be read (or was reused) is removed once it is this old.
+from labkit.errors import OutputError
+from labkit.files import kind_of
+
+#: A temporary file of labkit's whose process is gone is removed on the next write; one
+#: whose process id was reused since is removed once it is this old.
 STALE_SECONDS = 24 * 3600
+#: Folders whose entries are devices and processes' open files, never files to replace.
+SPECIAL_FOLDERS = ("/dev/", "/proc/")
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename
     it over ``path`` (a rename within one folder is atomic on POSIX and Windows)."""
     target = Path(os.path.realpath(path))  # through a symlink, to the file it names
+    require_replaceable(path)
     with naming(path):  # an OSError names the caller's path, not the temporary file
         make_folder(target.parent)
         remove_stale_temporaries(target)
@@ -53,6 +64,7 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     by creating (and removing) a temporary file in the folder that would hold it.
     Creates no folder: the nearest existing one is tried instead."""
     target = Path(os.path.realpath(path))
+    require_replaceable(path)
     with naming(path):
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
@@ -64,6 +76,47 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         handle, temporary = create_temporary(folder / target.name)
         os.close(handle)
         temporary.unlink()
+
+
+def require_replaceable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`OutputError` unless ``path`` is missing or a regular file that is
+    not reached through ``/dev`` or ``/proc``: renaming over anything else would destroy
+    it (a FIFO someone reads, ``/dev/null``, the log behind ``/dev/stdout``)."""
+    text = os.fspath(path)
+    if text == "":
+        raise OutputError("the output path is empty; name a file")
+    try:
+        info = os.stat(text)
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # the write itself names the problem (permission, loop, ...)
+    if stat.S_ISDIR(info.st_mode):
+        return  # "Is a directory", from the write
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"{text}: is {kind_of(info.st_mode)}; labkit replaces only "
+                          f"regular files, so it was left as it is")
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(text)))
+    if (special(os.path.abspath(text)) or special(folder + "/")
+            or is_link_into_special(text)):
+        raise OutputError(f"{text}: leads through /dev or /proc to an open file (a log "
+                          f"a shell opened, perhaps); labkit will not replace it")
+
+
+def is_link_into_special(path: str) -> bool:
+    """Whether a chain of symlinks at ``path`` passes through ``/dev`` or ``/proc``."""
+    seen = 0
+    while os.path.islink(path) and seen < 40:
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+        if special(os.path.abspath(path)):
+            return True
+        seen += 1
+    return False
+
+
+def special(path: str) -> bool:
+    """A path in ``/dev`` or ``/proc`` (``/dev/shm``, plain shared memory, excepted)."""
+    return path.startswith(SPECIAL_FOLDERS) and not path.startswith("/dev/shm/")
 
 
 def make_folder(folder: Path) -> None:
@@ -101,8 +154,12 @@ def create_temporary(target: Path) -> tuple[int, Path]:
 
 
 def remove_stale_temporaries(target: Path) -> None:
-    """Remove temporary files of ``target`` left by processes that were killed."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+\.)?\w+\.tmp")
+    """Remove temporary files of ``target`` left by labkit processes that were killed.
+
+    Only what :func:`create_temporary` makes qualifies: ``.NAME.PID.XXXXXXXX.tmp`` exactly
+    (eight lower-case hex digits), a regular file with one link, owned by this user, whose
+    process is gone (or, if the id was reused, older than :data:`STALE_SECONDS`)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.([0-9]+)\.[0-9a-f]{{8}}\.tmp")
     try:
         names = os.listdir(target.parent)
     except OSError:
@@ -112,12 +169,14 @@ def remove_stale_temporaries(target: Path) -> None:
         if found is None:
             continue
         leftover = target.parent / name
-        pid = int(found.group(1)[:-1]) if found.group(1) else None
         try:
-            old = time.time() - leftover.lstat().st_mtime > STALE_SECONDS
-            if old or (pid is not None and not process_alive(pid)):
+            info = leftover.lstat()
+            ours = (stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+                    and info.st_uid == os.geteuid())
+            old = time.time() - info.st_mtime > STALE_SECONDS
+            if ours and (old or not process_alive(int(found.group(1)))):
                 leftover.unlink()
-        except OSError:
+        except (OSError, OverflowError):
             continue  # gone already, or not ours to remove
 
 

@@ -8,9 +8,11 @@
                    ISLAND CULMEN_LENGTH CULMEN_DEPTH FLIPPER_SCALED MASS_SCALED
 
 A user error prints one line, ``labkit: error: ...``, and exits with status 2. Options
-are checked before any work starts: numbers within their bounds, output paths writable,
-the data file valid and a Spark master reachable, so that a mistake costs seconds, not a
-training run.
+and ``LABKIT_*`` settings are checked before any work starts: numbers within their bounds,
+output paths writable and never the input (:mod:`labkit.outputs`), the data file valid and
+large enough to split, and a Spark master reachable, so that a mistake costs a moment, not
+a training run. torch, pandas, scikit-learn and PySpark are imported only once the checks
+pass: a refusal answers before they would have finished loading.
 """
 
 from __future__ import annotations
@@ -19,16 +21,31 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
-from labkit.constants import SPECIES
-from labkit.errors import InputError, LabkitError
+from labkit import arguments, settings
+from labkit.constants import (
+    BATCH_SIZE,
+    EPOCHS,
+    LEARNING_RATE,
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    SEED,
+    SPECIES,
+    SPLIT_MODES,
+)
+from labkit.data import check_splittable, resolve_local_path, validate_csv
+from labkit.errors import InputError, LabkitError, ModelFileError
+from labkit.features import check_rows
+from labkit.files import read_regular_file
 from labkit.launch import ENGINES
 from labkit.master import parse_master
-from labkit.prep import SPLIT_MODES
-from labkit.training import BATCH_SIZE, EPOCHS, LEARNING_RATE, SEED
+from labkit.outputs import Output, plan_outputs, write_output
 
 USAGE_ERROR = 2
 
@@ -49,10 +66,17 @@ def fail(message: str) -> NoReturn:
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+#: An error line is read by a person: longer messages are cut, saying how much was cut.
+MAX_LINE = 600
+
+
 def one_line(message: str) -> str:
-    """The message as one plain line: no colour codes, control characters escaped."""
+    """The message as one short plain line: no colour codes, control characters escaped."""
     text = ANSI_ESCAPE.sub("", message).strip()
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    if len(text) > MAX_LINE:
+        text = f"{text[:MAX_LINE - 40]}... ({len(text) - MAX_LINE + 40} more characters)"
+    return text
 
 
 #: Whole numbers and numbers as options may write them: ASCII digits only. (Python's
@@ -60,12 +84,12 @@ def one_line(message: str) -> str:
 WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 
-#: Bounds of the numeric options: wide enough for any experiment, narrow enough that a
-#: typo cannot start a run of days or a learning rate that can only diverge.
-MAX_EPOCHS = 10_000
-MAX_BATCH_SIZE = 1_000_000
+#: Bounds of the other numeric options (epochs and batch size: labkit.constants): a
+#: learning rate outside them can only diverge or never move.
 LR_RANGE = (1e-8, 10.0)
-SEED_MAX = 2**64 - 1  # torch.manual_seed takes 64 bits
+#: torch seeds take 64 bits, and each epoch adds one to the seed (labkit.arguments.seed):
+#: the largest seed the option takes leaves room for the most epochs.
+SEED_MAX = arguments.SEED_LIMIT - (MAX_EPOCHS - 1)
 MAX_PROCESSES = 256
 
 
@@ -92,7 +116,8 @@ batch_option = number_option(int, lambda v: 1 <= v <= MAX_BATCH_SIZE,
 lr_option = number_option(float, lambda v: LR_RANGE[0] <= v <= LR_RANGE[1],
                           "{text} must be a number from " f"{LR_RANGE[0]:g} to {LR_RANGE[1]:g}")
 seed_option = number_option(int, lambda v: 0 <= v <= SEED_MAX,
-                            "{text} must be a whole number from 0 to " f"{SEED_MAX} (64 bits)")
+                            "{text} must be a whole number from 0 to " f"{SEED_MAX} (torch "
+                            "seeds are 64 bits, and each epoch adds one)")
 np_option = number_option(int, lambda v: v != 0 and abs(v) <= MAX_PROCESSES,
                           "{raw} processes: use N > 0 for Spark tasks, N < 0 for -N "
                           f"processes on this machine, at most {MAX_PROCESSES}")
@@ -151,7 +176,14 @@ def build_parser() -> Parser:
     return parser
 
 
+def check_data(args: argparse.Namespace) -> None:
+    """The CSV is valid and can be split as ``--split`` asks: milliseconds, before any
+    import of torch or Spark and before Spark prepares anything."""
+    check_splittable(validate_csv(args.data), args.split, args.data)
+
+
 def run_prep(args: argparse.Namespace) -> None:
+    check_data(args)
     from labkit.pipeline import prepare
     from labkit.prep import class_counts
 
@@ -166,15 +198,33 @@ def run_prep(args: argparse.Namespace) -> None:
     print(f"leakage: {prepared.leakage:.1%} of test rows are copies of training rows")
 
 
-def check_outputs(args: argparse.Namespace) -> None:
-    """Before any training: the model and metrics paths are distinct and writable."""
-    from labkit.atomic import check_writable
+def check_outputs(args: argparse.Namespace) -> dict[str, Output]:
+    """Before any training (and again before writing): the model and metrics paths are
+    files labkit may write, distinct, and neither is the data file."""
+    wanted = [("--out", args.out, False)]
+    if args.metrics_json is not None:
+        wanted.append(("--metrics-json", args.metrics_json, True))
+    inputs = {"--data": resolve_local_path(args.data)}
+    return {output.option: output for output in plan_outputs(wanted, inputs)}
 
-    outputs = [args.out] + ([args.metrics_json] if args.metrics_json else [])
-    if len({os.path.realpath(path) for path in outputs}) < len(outputs):
-        fail(f"--out and --metrics-json name the same file {args.out!r}")
-    for path in outputs:
-        check_writable(path)
+
+def check_training(args: argparse.Namespace) -> dict[str, Output]:
+    """Everything ``labkit train`` can check without torch: the seed for these epochs,
+    the outputs, the data."""
+    try:
+        arguments.seed(args.seed, args.epochs)
+    except InputError as error:
+        fail(f"argument --seed: {error}")
+    outputs = check_outputs(args)
+    check_data(args)
+    return outputs
+
+
+def summary_stream(outputs: dict[str, Output]):
+    """Where the closing line goes: standard error when the metrics go to standard
+    output, so that ``--metrics-json /dev/stdout | jq`` reads JSON only."""
+    metrics = outputs.get("--metrics-json")
+    return sys.stderr if metrics is not None and metrics.stream == 1 else sys.stdout
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -182,21 +232,22 @@ def run_train(args: argparse.Namespace) -> None:
         return run_train_distributed(args)
     if args.engine or args.master:
         fail("--engine and --master need --np N")
+    outputs = check_training(args)
     from labkit.persistence import save_model
     from labkit.pipeline import prepare
     from labkit.training import fit_penguin_net
 
-    check_outputs(args)
     prepared = prepare(args.data, args.split)
     data = prepared.data
     model, history = fit_penguin_net(data, epochs=args.epochs, batch_size=args.batch_size,
                                      lr=args.lr, seed=args.seed, progress=not args.no_progress)
     metrics = training_metrics(args, prepared, history, history.val_accuracy[-1])
     metrics_json = metrics_text(metrics)
+    outputs = check_outputs(args)  # again: nothing may have taken the paths' place
     save_model(model, args.out)
     print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs "
-          f"({history.seconds:.2f} s); model saved to {args.out}")
-    write_metrics(args.metrics_json, metrics_json)
+          f"({history.seconds:.2f} s); model saved to {args.out}", file=summary_stream(outputs))
+    write_metrics(outputs.get("--metrics-json"), metrics_json)
 
 
 def training_metrics(args: argparse.Namespace, prepared, history, accuracy: float) -> dict:
@@ -236,12 +287,11 @@ def strict_json(value: object) -> bool:
     return True
 
 
-def write_metrics(path: str | None, text: str) -> None:
-    """Write the metrics JSON, whole or not at all (nothing when no path was given)."""
-    from labkit.atomic import atomic_write
-
-    if path:
-        atomic_write(path, text.encode())
+def write_metrics(output: Output | None, text: str) -> None:
+    """Write the metrics JSON as :mod:`labkit.outputs` planned (nothing without
+    ``--metrics-json``)."""
+    if output is not None:
+        write_output(output, text.encode())
 
 
 def check_processes(np: int) -> None:
@@ -255,20 +305,19 @@ def check_processes(np: int) -> None:
 def run_train_distributed(args: argparse.Namespace) -> None:
     """``labkit train --np N``: the same training spread over N processes; the metrics are
     the single-node ones plus the engine, the process count and where the time went."""
-    from labkit.data import validate_csv
-    from labkit.distributed import train_distributed
-    from labkit.launch import require_task_slots
     from labkit.master import reach_master
-    from labkit.pipeline import prepare
-    from labkit.spark import get_spark, stop_spark
 
     engine = args.engine or "horovod"
     check_processes(args.np)
-    check_outputs(args)
-    validate_csv(args.data)  # milliseconds, where starting Spark takes ten seconds
-    master = args.master or os.environ.get("LABKIT_SPARK_MASTER")
+    outputs = check_training(args)  # milliseconds, where starting Spark takes ten seconds
+    master = args.master or settings.spark_master()
     if master:
         reach_master(master)
+    from labkit.distributed import train_distributed
+    from labkit.launch import require_task_slots
+    from labkit.pipeline import prepare
+    from labkit.spark import get_spark, stop_spark
+
     spark = get_spark(master=args.master)
     try:
         if args.np > 0:
@@ -288,19 +337,23 @@ def run_train_distributed(args: argparse.Namespace) -> None:
         "startup_seconds": run.startup_seconds,
     }
     metrics_json = metrics_text(metrics)
+    outputs = check_outputs(args)
     print(f"test accuracy {metrics['test_accuracy']:.1%} after {args.epochs} epochs on "
           f"{run.np} {engine} processes ({run.wall_seconds:.1f} s in all, "
-          f"{run.history.seconds:.1f} s training); model saved to {args.out}")
-    write_metrics(args.metrics_json, metrics_json)
+          f"{run.history.seconds:.1f} s training); model saved to {args.out}",
+          file=summary_stream(outputs))
+    write_metrics(outputs.get("--metrics-json"), metrics_json)
 
 
 def run_predict(args: argparse.Namespace) -> None:
+    row = [args.island, args.culmen_length, args.culmen_depth, args.flipper_scaled,
+           args.mass_scaled]
+    check_rows([row])
+    read_regular_file(Path(args.model), 2**20, args.model, "model file", ModelFileError)
     from labkit.persistence import load_model
     from labkit.predict import predict
 
     model = load_model(args.model, verify=not args.unverified)
-    row = [args.island, args.culmen_length, args.culmen_depth, args.flipper_scaled,
-           args.mass_scaled]
     (prediction,) = predict(model, [row])
     print(f"{prediction.species} ({prediction.index})")
 
@@ -308,10 +361,54 @@ def run_predict(args: argparse.Namespace) -> None:
 COMMANDS = {"prep": run_prep, "train": run_train, "predict": run_predict}
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, once its one line is printed."""
+
+
+@contextmanager
+def quiet_interrupt() -> Iterator[None]:
+    """Ctrl-C prints one line, then silences standard error: what the interrupted
+    libraries print as they unwind (Py4J's tracebacks, the JVM's last words) is noise
+    after a person asked to stop. Spark installs its own handler when it starts; that
+    one is wrapped as well (:func:`labkit.spark.get_spark` puts this one back)."""
+    def on_interrupt(signum, frame) -> None:
+        print("labkit: error: interrupted", file=sys.stderr, flush=True)
+        silence_stderr()
+        raise Interrupted
+
+    on_interrupt.labkit_keep = True  # type: ignore[attr-defined]
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # someone else (a notebook, a test runner) handles Ctrl-C
+        return
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def silence_stderr() -> None:
+    """Point file descriptor 2 (and Python's ``sys.stderr``) at /dev/null."""
+    try:
+        sys.stderr.flush()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
+        settings.check_all()
+    except InputError as error:
+        fail(str(error))
+    try:
+        with quiet_interrupt():
+            COMMANDS[args.command](args)
+    except Interrupted:
+        raise SystemExit(USAGE_ERROR) from None
     except LabkitError as error:
         fail(str(error))
     except OSError as error:

@@ -38,3 +38,21 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
     "FlipperLength": (80.0, 460.0),
     "BodyMass": (1000.0, 13000.0),
 }
+
+#: The lab's training settings (:mod:`labkit.training`), here so that the command line can
+#: show them without importing torch.
+BATCH_SIZE = 20
+LEARNING_RATE = 0.001
+EPOCHS = 100
+SEED = 0
+#: Bounds of epochs and batch size: wide enough for any experiment, narrow enough that a
+#: typo cannot start a run of days.
+MAX_EPOCHS = 10_000
+MAX_BATCH_SIZE = 1_000_000
+
+#: How :func:`labkit.prep.split` may split: ``honest`` (split, then oversample) or ``seed``
+#: (oversample, then split, as the lab does); and the share of penguins held out for testing.
+SPLIT_MODES: tuple[str, ...] = ("honest", "seed")
+TEST_SIZE = 0.30
+#: The lab's two self-unions double the rows twice: 4x, not the "triple" its comment says.
+OVERSAMPLE_FACTOR = 4

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,7 +27,16 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labkit.constants import CSV_COLUMNS, ISLANDS, MEASUREMENTS, PLAUSIBLE, UNITS
+from labkit.constants import (
+    CSV_COLUMNS,
+    ISLANDS,
+    MEASUREMENTS,
+    PLAUSIBLE,
+    SPECIES,
+    SPLIT_MODES,
+    TEST_SIZE,
+    UNITS,
+)
 from labkit.errors import DataError
 from labkit.files import read_regular_file
 
@@ -198,6 +208,10 @@ def validate_csv(path: str | os.PathLike[str] | None = None) -> CsvReport:
         raise DataError(f"{shown}: the file is empty")
 
     lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if "\r" in lines[0]:
+        raise DataError(f"{shown}:1:{lines[0].index(chr(13)) + 1}: a line ends with a bare "
+                        f"carriage return (old Mac line endings); save the file with "
+                        f"\\n or \\r\\n line endings")
     _check_header(lines[0], shown)
     records: list[Record] = []
     for number, line in enumerate(lines[1:], start=2):
@@ -219,6 +233,36 @@ def validate_csv(path: str | os.PathLike[str] | None = None) -> CsvReport:
     if complete == 0:
         raise DataError(f"{shown}: no usable rows; all {rows} rows have missing values")
     return CsvReport(path=local, rows=rows, complete_rows=complete, records=tuple(records))
+
+
+def check_splittable(report: CsvReport, mode: str, shown: str | None = None) -> None:
+    """Raise :class:`DataError` unless the complete rows can be split as ``mode`` asks,
+    before any Spark work: the ``honest`` split is stratified, so every species present
+    needs two penguins and both parts at least one penguin of each species."""
+    shown = shown or str(report.path)
+    if mode not in SPLIT_MODES:
+        raise DataError(f"unknown split mode {mode!r}; expected one of "
+                        f"{', '.join(SPLIT_MODES)}")
+    counts = [0] * len(SPECIES)
+    for record in report.records:
+        if None not in record:
+            counts[record[-1]] += 1  # type: ignore[index]
+    total, present = sum(counts), sum(1 for count in counts if count)
+    if mode != "honest":
+        return  # four copies of even one penguin split into training and test rows
+    rare = [(count, code) for code, count in enumerate(counts) if count == 1]
+    if rare:
+        _, code = rare[0]
+        raise DataError(f"{shown}: species {code} ({SPECIES[code]}) has 1 complete row; "
+                        f"the honest split puts every species in both the training and "
+                        f"the test set, so each needs at least 2 (the seed split does not)")
+    n_test = math.ceil(total * TEST_SIZE)  # as scikit-learn's train_test_split counts
+    if n_test < present or total - n_test < present:
+        need = next(n for n in range(2, 10 * present + 10)
+                    if min(math.ceil(n * TEST_SIZE), n - math.ceil(n * TEST_SIZE)) >= present)
+        raise DataError(f"{shown}: {total} complete rows are too few for the honest split: "
+                        f"with {present} species it needs at least {need}, so that the "
+                        f"training and the test set each hold one penguin of every species")
 
 
 def csv_schema():  # -> pyspark.sql.types.StructType (pyspark imported lazily)

@@ -32,6 +32,8 @@ import torch
 from torch.utils.data import TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
+from labkit import arguments
+from labkit.constants import MAX_BATCH_SIZE, MAX_EPOCHS
 from labkit.launch import (
     ENGINES,
     VERBOSITIES,
@@ -234,6 +236,10 @@ def train_distributed(data: Split, np: int = 2, engine: Engine = "horovod", *,
     """
     if engine not in ENGINES:
         raise DistributedError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    arguments.whole("epochs", epochs, 1, MAX_EPOCHS)
+    arguments.seed(seed, epochs)  # each rank seeds its sampler with seed + epoch
+    arguments.whole("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    arguments.positive_number("lr", lr)
     if model_path is None:
         model_path = Path(tempfile.mkdtemp(prefix="labkit-")) / f"penguin_{engine}.pt"
     model_path = Path(model_path).resolve()

@@ -17,6 +17,11 @@ class ModelFileError(LabkitError):
     """A saved model is missing, truncated, or does not fit PenguinNet."""
 
 
+class OutputError(LabkitError):
+    """A path labkit was asked to write must not be written: it is the input, where
+    standard output goes, or something other than a regular file."""
+
+
 class InputError(LabkitError):
     """Rows given to ``predict`` (or options given to a command) have the wrong shape or type."""
 

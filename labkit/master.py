@@ -26,11 +26,26 @@ LOCAL_CLUSTER = re.compile(r"local-cluster\[([0-9]+),([0-9]+),([0-9]+)\]", re.AS
 HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})",
                        re.ASCII)
 KINDS = "local, local[N], spark://HOST:PORT, yarn, k8s://HOST:PORT"
+#: ``user:password@`` in a URL: the password is never repeated in a message.
+USER_INFO = re.compile(r"(?P<user>[^/@:\s]*):[^/@\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with any password in it (``user:secret@host``) shown as ``***``."""
+    return USER_INFO.sub(lambda found: f"{found['user']}:***@", text)
 
 
 def parse_master(text: str) -> list[tuple[str, int]]:
     """Check ``text`` is a master URL Spark can use; return the (host, port) addresses
-    to reach (none for ``local``). Raises :class:`InputError` in one line."""
+    to reach (none for ``local``). Raises :class:`InputError` in one line, which never
+    shows a password the URL holds."""
+    try:
+        return _parse_master(text)
+    except InputError as error:
+        raise InputError(redact(str(error))) from None
+
+
+def _parse_master(text: str) -> list[tuple[str, int]]:
     local = LOCAL.fullmatch(text)
     if local:
         if local["threads"] not in (None, "*") and int(local["threads"]) < 1:
@@ -94,4 +109,4 @@ def reach_master(text: str, seconds: float = REACH_SECONDS) -> None:
     worker.join(seconds)
     if not reached.is_set():
         why = "; ".join(problems) if problems else f"no answer within {seconds:g} s"
-        raise InputError(f"no Spark master answers at {text} ({why})")
+        raise InputError(redact(f"no Spark master answers at {text} ({why})"))

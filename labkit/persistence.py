@@ -41,6 +41,10 @@ FORMAT_VERSION = 1
 #: PenguinNet's file is about 3 KB; anything beyond these is not a PenguinNet.
 MAX_MODEL_BYTES = 1024 * 1024
 MAX_RECORDS = 64
+#: What a labkit model file holds, and the longest name a tensor may have.
+FILE_KEYS = frozenset({"format", "version", "state_dict", "sha256"})
+MAX_NAME = 64
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 #: Terminal colour codes, which some libraries put into their error messages.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -49,9 +53,14 @@ State = dict[str, torch.Tensor]
 
 def save_model(model: nn.Module, path: str | os.PathLike[str]) -> Path:
     """Write the model's weights, with their checksums, to ``path`` atomically;
-    returns the path. Weights that are NaN or infinite are refused, not saved."""
+    returns the path. Only what :func:`load_model` will read back is written: a
+    PenguinNet with PenguinNet's shapes and finite weights; anything else is refused
+    and the file at ``path`` is left as it was."""
+    if not isinstance(model, PenguinNet):
+        raise ModelFileError(f"{path}: not saved; save_model saves a PenguinNet, not "
+                             f"{type(model).__name__}")
     state = {name: t.detach().cpu() for name, t in model.state_dict().items()}
-    refuse_nonfinite(state, f"{path}: not saved")
+    check_fits_penguinnet(state, f"{path}: not saved")
     saved = {"format": FORMAT, "version": FORMAT_VERSION, "state_dict": state,
              "sha256": {name: tensor_sha256(name, t) for name, t in state.items()}}
     buffer = io.BytesIO()
@@ -83,6 +92,14 @@ def tensor_sha256(name: str, tensor: torch.Tensor) -> str:
     digest = hashlib.sha256(f"{name}|{flat.dtype}|{tuple(tensor.shape)}|".encode())
     digest.update(flat.view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def safe_sha256(name: str, tensor: torch.Tensor) -> str | None:
+    """:func:`tensor_sha256`, or ``None`` for a tensor torch cannot read as bytes."""
+    try:
+        return tensor_sha256(name, tensor)
+    except Exception:
+        return None
 
 
 def refuse_nonfinite(state: State, prefix: str) -> None:
@@ -149,25 +166,44 @@ def unpickle(raw: bytes, shown: str) -> object:
 
 
 def checked_state(saved: object, shown: str, verify: bool) -> State:
-    """The state_dict inside what was unpickled, after its checksums are checked."""
+    """The state_dict inside what was unpickled, after every field is type-checked and
+    bounded and the checksums are checked; error lines quote at most a few characters
+    of what the file holds."""
+    try:
+        return _checked_state(saved, shown, verify)
+    except RecursionError:
+        raise ModelFileError(f"{shown}: not a readable model file (its contents are "
+                             f"nested too deeply to be PenguinNet's)") from None
+
+
+def _checked_state(saved: object, shown: str, verify: bool) -> State:
     if isinstance(saved, dict) and saved.get("format") == FORMAT:
-        if saved.get("version") != FORMAT_VERSION:
-            raise ModelFileError(f"{shown}: labkit model format version "
-                                 f"{saved.get('version')!r}; this labkit reads version "
-                                 f"{FORMAT_VERSION}")
+        unknown = [key for key in saved if key not in FILE_KEYS]
+        if unknown:
+            raise ModelFileError(f"{shown}: a labkit model file with the unknown field "
+                                 f"{short(unknown[0])}")
+        version = saved.get("version")
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise ModelFileError(f"{shown}: labkit model format version {short(version)}; "
+                                 f"this labkit reads version {FORMAT_VERSION}")
         state, sums = saved.get("state_dict"), saved.get("sha256")
         if not (is_state(state) and isinstance(sums, dict)):
             raise ModelFileError(f"{shown}: a labkit model file without its weights or "
                                  f"checksums")
+        if not all(type(k) is str and type(v) is str and SHA256_HEX.fullmatch(v)
+                   for k, v in sums.items()):
+            raise ModelFileError(f"{shown}: a labkit model file whose checksums are not "
+                                 f"sha256 digests")
         for name in sorted(set(state) | set(sums)):
             if name not in state or name not in sums or (
-                    sums[name] != tensor_sha256(name, state[name])):
-                raise ModelFileError(f"{shown}: tensor {name} does not match its "
+                    sums[name] != safe_sha256(name, state[name])):
+                raise ModelFileError(f"{shown}: tensor {tensor_name(name)} does not match its "
                                      f"checksum; the file is damaged")
         return state
     if not is_state(saved):
         raise ModelFileError(
-            f"{shown}: holds a {type(saved).__name__}, not a state_dict")
+            f"{shown}: holds a {type(saved).__name__}, not a state_dict of PenguinNet's "
+            f"tensors")
     if verify:
         raise ModelFileError(
             f"{shown}: a plain state_dict without labkit's checksums (as the original "
@@ -176,10 +212,30 @@ def checked_state(saved: object, shown: str, verify: bool) -> State:
     return saved  # type: ignore[return-value]
 
 
+def short(value: object) -> str:
+    """A value from the file, quoted in at most a few dozen characters."""
+    from labkit.arguments import shown
+
+    try:
+        return shown(value)
+    except Exception:  # a crafted object whose repr fails or recurses
+        return f"a {type(value).__name__}"
+
+
+def tensor_name(name: str) -> str:
+    """A tensor's name as a message shows it: as it is if short, else quoted and cut."""
+    return name if len(name) <= MAX_NAME and name.isprintable() else short(name)
+
+
 def is_state(value: object) -> bool:
-    """A dict of tensors keyed by names, as ``state_dict()`` returns."""
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+    """A dict of at most :data:`MAX_RECORDS` plain dense CPU tensors keyed by short
+    names, as ``state_dict()`` returns (sparse, quantized or nested tensors are not
+    PenguinNet's, and torch cannot hash or check them)."""
+    return isinstance(value, dict) and len(value) <= MAX_RECORDS and all(
+        type(k) is str and len(k) <= MAX_NAME and type(v) is torch.Tensor
+        and v.layout == torch.strided and not v.is_quantized and not v.is_nested
+        and v.device.type == "cpu"
+        for k, v in value.items())
 
 
 def check_fits_penguinnet(state: State, shown: str) -> None:
@@ -191,7 +247,7 @@ def check_fits_penguinnet(state: State, shown: str) -> None:
     if missing:
         raise ModelFileError(f"{prefix}: tensor {min(missing)} is missing")
     if unexpected:
-        raise ModelFileError(f"{prefix}: unexpected tensor {min(unexpected)}")
+        raise ModelFileError(f"{prefix}: unexpected tensor {tensor_name(min(unexpected))}")
     for name, want in expected.items():
         got = state[name]
         if got.shape != want.shape:

@@ -4,6 +4,13 @@ Spark's start-up (a JVM, ten seconds or more) dwarfs the work on 344 rows, and e
 after the data chapter needs the same prepared rows. So :func:`prepare` keeps the rows Spark
 produced in a small cache file, keyed by the CSV's bytes, the code that prepares them and the
 PySpark version; any change to one of those makes Spark prepare them again.
+
+A cache file is never trusted as it is: anyone who can write the folder can edit it (shift
+the labels, drop rows), and its name is predictable. So what comes out of it must equal,
+value for value and type for type, what :func:`labkit.prep.transform` gives for the rows
+just checked in the CSV, which :func:`expected_rows` computes in a few lines of numpy.
+Anything else (an edited, truncated or foreign file, a FIFO or a folder in its place) is
+ignored, and Spark prepares the rows again.
 """
 
 from __future__ import annotations
@@ -15,13 +22,20 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from labkit import constants, data, prep
-from labkit.atomic import atomic_write
-from labkit.data import read_validated, validate_csv
+from labkit import constants, data, prep, settings
+from labkit.atomic import atomic_write, check_writable
+from labkit.constants import FEATURES, ISLANDS, LABEL
+from labkit.data import CsvReport, check_splittable, read_validated, validate_csv
+from labkit.errors import InputError, LabkitError
+from labkit.files import read_regular_file
 from labkit.prep import Split, SplitMode, collect, leakage, split, transform
 from labkit.spark import get_spark
+
+#: A prepared-rows file is about 4 bytes a value; anything much larger is not one.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,15 +52,18 @@ def prepare(path: str | os.PathLike[str] | None = None, mode: SplitMode = "hones
     """Prepare the penguins with Spark (or reuse rows Spark prepared before), then
     split.
 
-    The file is checked before Spark starts, so a bad file fails in milliseconds. Given
-    a ``spark`` session, the rows are always prepared on it (and the cache refreshed);
-    without one, cached rows are used when the file and the preparing code are
-    unchanged, and otherwise the active (or a new local) session prepares them.
+    The file, the split it must allow and the cache folder are checked before Spark
+    starts, so a mistake fails in milliseconds. Given a ``spark`` session, the rows are
+    always prepared on it (and the cache refreshed); without one, cached rows are used
+    when they are exactly what preparing this file gives, and otherwise the active (or a
+    new local) session prepares them.
     """
     report = validate_csv(path)
+    check_splittable(report, mode, str(path) if path is not None else None)
     cache = cache_file(report.path)
-    penguins = read_cache(cache) if spark is None else None
+    penguins = read_cache(cache, report) if spark is None else None
     if penguins is None:
+        require_cache_folder(cache)
         penguins = collect(transform(read_validated(spark or get_spark(), report)))
         write_cache(cache, penguins)
     data_split = split(penguins, mode)
@@ -55,8 +72,7 @@ def prepare(path: str | os.PathLike[str] | None = None, mode: SplitMode = "hones
 
 def cache_dir() -> Path:
     """``$LABKIT_CACHE`` or ``~/.cache/labkit``, where prepared rows are kept."""
-    root = os.environ.get("LABKIT_CACHE") or Path.home() / ".cache" / "labkit"
-    return Path(root) / "prepared"
+    return settings.cache_root() / "prepared"
 
 
 def cache_file(csv_path: Path) -> Path:
@@ -68,15 +84,58 @@ def cache_file(csv_path: Path) -> Path:
     return cache_dir() / f"penguins-{digest.hexdigest()[:20]}.parquet"
 
 
-def read_cache(cache: Path) -> pd.DataFrame | None:
-    """The cached rows, or ``None`` if there are none (or the file is unreadable)."""
+def expected_rows(report: CsvReport) -> pd.DataFrame:
+    """What :func:`labkit.prep.transform` makes of the complete rows, computed without
+    Spark, with Spark's types and rounding: float32 features (flipper and mass divided
+    in double precision, then rounded to float32, as Spark divides) and int32 labels."""
+    rows = [record for record in report.records if None not in record]
+    columns = list(zip(*rows)) if rows else [()] * 6
+    as32 = lambda values: np.asarray(values, dtype=np.float64).astype(np.float32)  # noqa: E731
+    frame = pd.DataFrame({
+        "IslandIdx": np.asarray([ISLANDS.index(name) for name in columns[0]], np.float32),
+        "CulmenLength": as32(columns[1]),
+        "CulmenDepth": as32(columns[2]),
+        "FlipperScaled": (as32(columns[3]).astype(np.float64) / 10).astype(np.float32),
+        "MassScaled": (as32(columns[4]).astype(np.float64) / 100).astype(np.float32),
+        LABEL: np.asarray(columns[5], dtype=np.int32),
+    })
+    assert list(frame.columns) == [*FEATURES, LABEL]
+    return frame
+
+
+def read_cache(cache: Path, report: CsvReport) -> pd.DataFrame | None:
+    """The cached rows if they are exactly :func:`expected_rows`; ``None`` if there are
+    none, or the file is not a regular file, unreadable, or holds anything else."""
     try:
-        return pd.read_parquet(cache)
-    except (OSError, ValueError):
+        raw = read_regular_file(cache, MAX_CACHE_BYTES, str(cache), "cache file",
+                                LabkitError)
+        cached = pd.read_parquet(io.BytesIO(raw))
+    except Exception:  # missing, a FIFO, damaged: pyarrow raises many types
         return None
+    expected = expected_rows(report)
+    same = (list(cached.columns) == list(expected.columns)
+            and list(cached.dtypes) == list(expected.dtypes)
+            and cached.index.equals(expected.index) and cached.equals(expected))
+    return cached if same else None
+
+
+def require_cache_folder(cache: Path) -> None:
+    """Before Spark starts: the cache folder can take the file (a regular file or a
+    read-only folder in the way is an :class:`InputError` naming the setting)."""
+    try:
+        check_writable(cache)
+    except LabkitError:
+        return  # a FIFO or device in the file's place: left alone, and not written
+    except OSError as error:
+        raise InputError(f"the cache folder {cache.parent} cannot be used ({error.strerror}); "
+                         f"set {settings.CACHE} to a folder you can write") from None
 
 
 def write_cache(cache: Path, penguins: pd.DataFrame) -> None:
+    """Keep the prepared rows; a failure costs only the next run's Spark start."""
     buffer = io.BytesIO()
     penguins.to_parquet(buffer, index=False)
-    atomic_write(cache, buffer.getvalue())
+    try:
+        atomic_write(cache, buffer.getvalue())
+    except (LabkitError, OSError):
+        pass

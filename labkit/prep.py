@@ -16,17 +16,19 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from labkit.constants import FEATURES, ISLANDS, LABEL
+from labkit.constants import (
+    FEATURES,
+    ISLANDS,
+    LABEL,
+    OVERSAMPLE_FACTOR,
+    SPLIT_MODES,
+    TEST_SIZE,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 SplitMode = Literal["honest", "seed"]
-SPLIT_MODES: tuple[str, ...] = ("honest", "seed")
-
-#: The lab's two self-unions double the rows twice: 4x, not the "triple" its comment says.
-OVERSAMPLE_FACTOR = 4
-TEST_SIZE = 0.30
 SPLIT_SEED = 0
 
 

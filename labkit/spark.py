@@ -12,10 +12,12 @@ Three places run the lab, and each gets the session it needs:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labkit import settings
 from labkit.machine import memory_bytes
 
 if TYPE_CHECKING:
@@ -46,8 +48,9 @@ def on_databricks() -> bool:
 
 def driver_memory() -> str:
     """The ``spark.driver.memory`` of a session labkit starts: ``LABKIT_SPARK_DRIVER_MEMORY``
-    if set, else a quarter of :func:`labkit.machine.memory_bytes` within the bounds."""
-    setting = os.environ.get(DRIVER_MEMORY_SETTING, "").strip()
+    if set (checked: :func:`labkit.settings.driver_memory`), else a quarter of
+    :func:`labkit.machine.memory_bytes` within the bounds."""
+    setting = settings.driver_memory()
     if setting:
         return setting
     total = memory_bytes()
@@ -75,12 +78,14 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         return active if active is not None else SparkSession.builder.getOrCreate()
     if active is not None and master is None:
         return active
+    memory = driver_memory()  # a bad LABKIT_* setting fails here, before the JVM starts
+    master = master or settings.spark_master() or "local[2]"
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.appName(app_name)
-        .master(master or os.environ.get("LABKIT_SPARK_MASTER", "local[2]"))
-        .config("spark.driver.memory", driver_memory())
+        .master(master)
+        .config("spark.driver.memory", memory)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
@@ -88,7 +93,10 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
         .config("spark.driver.extraJavaOptions", " ".join(DRIVER_JAVA_OPTIONS))
     )
+    handler = signal.getsignal(signal.SIGINT)
     spark = builder.getOrCreate()
+    if getattr(handler, "labkit_keep", False):  # the command line's one-line Ctrl-C,
+        signal.signal(signal.SIGINT, handler)  # which PySpark's own handler replaced
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

@@ -26,15 +26,19 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm import tqdm
 
-from labkit.errors import TrainingError
+from labkit import arguments
+from labkit.constants import (
+    BATCH_SIZE,
+    EPOCHS,
+    LEARNING_RATE,
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    SEED,
+    SPECIES,
+)
+from labkit.errors import InputError, TrainingError
 from labkit.model import PenguinNet
 from labkit.prep import Split
-
-#: The lab's settings.
-BATCH_SIZE = 20
-LEARNING_RATE = 0.001
-EPOCHS = 100
-SEED = 0
 
 
 class TensorBatches:
@@ -50,8 +54,9 @@ class TensorBatches:
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = BATCH_SIZE,
                  shuffle: bool = False,
                  generator: torch.Generator | None = None) -> None:
+        batch_size = arguments.whole("batch_size", batch_size, 1, MAX_BATCH_SIZE)
         if len(x) != len(y):
-            raise ValueError(f"{len(x)} feature rows but {len(y)} labels")
+            raise InputError(f"{len(x)} feature rows but {len(y)} labels")
         self.dataset = TensorDataset(x, y)
         self.x, self.y = x, y
         self.batch_size, self.shuffle, self.generator = batch_size, shuffle, generator
@@ -70,9 +75,16 @@ class TensorBatches:
 
 def make_loader(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
                 batch_size: int = BATCH_SIZE, shuffle: bool = False) -> TensorBatches:
-    """Batches over numpy arrays or tensors: float32 features, int64 labels."""
-    return TensorBatches(torch.as_tensor(x, dtype=torch.float32),
-                         torch.as_tensor(y, dtype=torch.int64), batch_size, shuffle)
+    """Batches over numpy arrays or tensors: float32 features, int64 labels (species
+    codes 0..2; anything else is an :class:`InputError` here, not an ``IndexError`` in
+    the loss)."""
+    labels = torch.as_tensor(y, dtype=torch.int64)
+    if labels.numel() and not (0 <= int(labels.min()) and int(labels.max()) < len(SPECIES)):
+        bad = labels[(labels < 0) | (labels >= len(SPECIES))][0]
+        raise InputError(f"y holds the label {int(bad)}; species codes are 0 to "
+                         f"{len(SPECIES) - 1}")
+    return TensorBatches(torch.as_tensor(x, dtype=torch.float32), labels, batch_size,
+                         shuffle)
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -148,6 +160,7 @@ def fit(model: nn.Module, train_loader: Iterable, test_loader: Iterable, *,
     ``seconds`` in the returned history times the epoch loop alone (training plus the
     per-epoch test).
     """
+    arguments.whole("epochs", epochs, 1, MAX_EPOCHS)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     optimizer = optimizer or adam(model, lr)
     history = History()
@@ -205,6 +218,9 @@ def fit_penguin_net(data: Split, *, epochs: int = EPOCHS, batch_size: int = BATC
     ``shuffle=True`` reshuffles the training rows every epoch (the lab does not: its
     batches come in the same order every epoch); the order then follows the seed too.
     """
+    arguments.whole("epochs", epochs, 1, MAX_EPOCHS)
+    arguments.seed(seed, epochs)
+    arguments.positive_number("lr", lr)
     torch.manual_seed(seed)
     model = PenguinNet().to(device)
     history = fit(model, make_loader(data.x_train, data.y_train, batch_size, shuffle),

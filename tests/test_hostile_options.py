@@ -28,12 +28,14 @@ from labkit.model import PenguinNet
 from labkit.persistence import load_model, save_model
 from labkit.training import fit, make_loader
 
-SEED_MAX = 2**64 - 1
+SEED_MAX = cli.SEED_MAX  # 2**64 - 1, less room for 10,000 epochs
 
 
 @pytest.mark.parametrize("args, fragment", [
     (["--seed", "99999999999999999999"],
-     f"argument --seed: '99999999999999999999' must be a whole number from 0 to {SEED_MAX}"),
+     f"argument --seed: '99999999999999999999' must be a whole number from 0 to {SEED_MAX} "
+     "(torch seeds are 64 bits, and each epoch adds one)"),
+    (["--seed", str(SEED_MAX + 1)], f"must be a whole number from 0 to {SEED_MAX}"),
     (["--seed", str(2**64)], "must be a whole number from 0 to"),
     (["--seed", "-1"], "'-1' must be a whole number from 0 to"),
     (["--seed", "1_000"], "argument --seed: '1_000' is not a whole number"),
@@ -139,7 +141,7 @@ def test_outputs_are_checked_before_the_data_and_before_training(capsys, tmp_pat
     folder = tmp_path / "folder"
     folder.mkdir()
     assert_one_line_error(run_in_process(capsys, "train", "--data", str(fifo), "--out",
-                                         str(folder)), f"{folder}: Is a directory")
+                                         str(folder)), f"--out '{folder}' is a directory")
     plain = tmp_path / "plain.txt"
     plain.write_text("not a folder")
     model = tmp_path / "model.pt"
@@ -147,7 +149,7 @@ def test_outputs_are_checked_before_the_data_and_before_training(capsys, tmp_pat
     assert_one_line_error(run_in_process(capsys, "train", "--data", str(fifo), "--out",
                                          str(model), "--metrics-json",
                                          str(plain / "metrics.json")),
-                          f"{plain / 'metrics.json'}: Not a directory")
+                          f"--metrics-json '{plain / 'metrics.json'}': Not a directory")
     assert model.read_bytes() == b"the previous model"
     assert_one_line_error(run_in_process(capsys, "train", "--out", str(model),
                                          "--metrics-json", str(model)),
@@ -185,7 +187,7 @@ def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
                            capture_output=True, text=True, check=True)
     dead_pid = int(ended.stdout)
     stale = tmp_path / f".m.pt.{dead_pid}.0badc0de.tmp"
-    old_style = tmp_path / ".m.pt.k2j_4x9a.tmp"  # tempfile.mkstemp's name, days old
+    old_style = tmp_path / ".m.pt.k2j_4x9a.tmp"  # no pid: not provably labkit's, kept
     live = tmp_path / f".m.pt.{os.getpid()}.1234abcd.tmp"
     other = tmp_path / f".other.pt.{dead_pid}.0badc0de.tmp"
     for path in (stale, old_style, live, other):
@@ -194,7 +196,7 @@ def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
     os.utime(old_style, (two_days_ago, two_days_ago))
     save_model(PenguinNet(), tmp_path / "m.pt")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [live.name, other.name, "m.pt"])
+        [live.name, other.name, old_style.name, "m.pt"])
 
 
 def test_write_errors_name_the_users_path(capsys, tmp_path):

@@ -49,10 +49,14 @@ def test_missing_truncated_and_mismatched_files(tmp_path):
     with pytest.raises(ModelFileError, match="truncated.pt: not a readable model file"):
         load_model(truncated)
     wider = tmp_path / "wider.pt"
-    save_model(PenguinNet(hidden=12), wider)
+    with pytest.raises(ModelFileError, match="wider.pt: not saved: does not fit PenguinNet: "
+                                             "tensor fc1.weight has shape 12x5"):
+        save_model(PenguinNet(hidden=12), wider)  # load_model would refuse it
+    assert not wider.exists()
+    torch.save(PenguinNet(hidden=12).state_dict(), wider)
     with pytest.raises(ModelFileError, match="wider.pt: does not fit PenguinNet: tensor "
                                              "fc1.weight has shape 12x5, PenguinNet's is 10x5"):
-        load_model(wider)
+        load_model(wider, verify=False)
     tensor = tmp_path / "tensor.pt"
     torch.save(torch.zeros(3), tensor)
     with pytest.raises(ModelFileError, match="holds a Tensor, not a state_dict"):
