@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -361,34 +362,41 @@ def run_predict(args: argparse.Namespace) -> None:
 COMMANDS = {"prep": run_prep, "train": run_train, "predict": run_predict}
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, once its one line is printed."""
-
-
 @contextmanager
-def quiet_interrupt() -> Iterator[None]:
-    """Ctrl-C prints one line, then silences standard error: what the interrupted
-    libraries print as they unwind (Py4J's tracebacks, the JVM's last words) is noise
-    after a person asked to stop. Spark installs its own handler when it starts; that
-    one is wrapped as well (:func:`labkit.spark.get_spark` puts this one back)."""
-    def on_interrupt(signum, frame) -> None:
-        print("labkit: error: interrupted", file=sys.stderr, flush=True)
-        silence_stderr()
-        raise Interrupted
-
-    on_interrupt.labkit_keep = True  # type: ignore[attr-defined]
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield  # someone else (a notebook, a test runner) handles Ctrl-C
-        return
-    signal.signal(signal.SIGINT, on_interrupt)
+def watching_interrupts() -> Iterator[Callable[[], bool]]:
+    """Notice Ctrl-C whoever handles it: PySpark replaces Python's handler with its own,
+    which calls into the JVM (dying of the same Ctrl-C) and fails there. The signal
+    also writes a byte to a pipe (``signal.set_wakeup_fd``), whatever the handler; the
+    function yielded says whether one came. Py4J's logged tracebacks are kept off
+    standard error (a handler on the root logger, so ``logging`` adds none of its own)."""
+    logging.getLogger().addHandler(logging.NullHandler())
     try:
-        yield
+        reader, writer = os.pipe()
+        os.set_blocking(writer, False)
+        os.set_blocking(reader, False)
+        previous = signal.set_wakeup_fd(writer)
+    except (OSError, ValueError):  # not the main thread
+        yield lambda: False
+        return
+
+    def interrupted() -> bool:
+        try:
+            return signal.SIGINT in os.read(reader, 512)
+        except BlockingIOError:
+            return False
+
+    try:
+        yield interrupted
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.set_wakeup_fd(previous)
+        os.close(reader)
+        os.close(writer)
 
 
 def silence_stderr() -> None:
-    """Point file descriptor 2 (and Python's ``sys.stderr``) at /dev/null."""
+    """Point file descriptor 2 (and so Python's ``sys.stderr``) at /dev/null: what the
+    interrupted libraries print as they unwind, and at exit, is noise once a person
+    asked to stop and was told so."""
     try:
         sys.stderr.flush()
         null = os.open(os.devnull, os.O_WRONLY)
@@ -404,16 +412,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.check_all()
     except InputError as error:
         fail(str(error))
-    try:
-        with quiet_interrupt():
+    with watching_interrupts() as interrupted:
+        try:
             COMMANDS[args.command](args)
-    except Interrupted:
-        raise SystemExit(USAGE_ERROR) from None
-    except LabkitError as error:
-        fail(str(error))
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        fail(f"{where}{error.strerror or error}")
-    except KeyboardInterrupt:
-        fail("interrupted")
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt) or interrupted():
+                print("labkit: error: interrupted", file=sys.stderr, flush=True)
+                silence_stderr()
+                raise SystemExit(USAGE_ERROR) from None
+            if isinstance(error, LabkitError):
+                fail(str(error))
+            if isinstance(error, OSError):
+                where = f"{error.filename}: " if error.filename else ""
+                fail(f"{where}{error.strerror or error}")
+            raise
     return 0

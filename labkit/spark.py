@@ -12,7 +12,6 @@ Three places run the lab, and each gets the session it needs:
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,10 +92,7 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
         .config("spark.driver.extraJavaOptions", " ".join(DRIVER_JAVA_OPTIONS))
     )
-    handler = signal.getsignal(signal.SIGINT)
     spark = builder.getOrCreate()
-    if getattr(handler, "labkit_keep", False):  # the command line's one-line Ctrl-C,
-        signal.signal(signal.SIGINT, handler)  # which PySpark's own handler replaced
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
