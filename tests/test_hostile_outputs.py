@@ -83,7 +83,7 @@ def make_targets(tmp_path: Path) -> dict[str, tuple[list[str], Path, str]]:
 def test_no_output_option_can_write_over_the_input_or_a_folder(capsys, tmp_path, option):
     targets = make_targets(tmp_path)
     before = {p.name: snapshot(p) for p in tmp_path.iterdir()}
-    for name, (data, target, fragment) in targets.items():
+    for data, target, fragment in targets.values():
         other = ["--out", str(tmp_path / "m.pt")] if option == "--metrics-json" else []
         outcome = run_in_process(capsys, "train", *data, *other, option, str(target),
                                  "--epochs", "1", "--no-progress")
