@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -63,9 +64,10 @@ def prepare(path: str | os.PathLike[str] | None = None, mode: SplitMode = "hones
     cache = cache_file(report.path)
     penguins = read_cache(cache, report) if spark is None else None
     if penguins is None:
-        require_cache_folder(cache)
+        keep = cache_writable(cache)  # before Spark: a folder problem costs nothing
         penguins = collect(transform(read_validated(spark or get_spark(), report)))
-        write_cache(cache, penguins)
+        if keep:
+            write_cache(cache, penguins)
     data_split = split(penguins, mode)
     return Prepared(penguins, data_split, leakage(data_split))
 
@@ -119,16 +121,25 @@ def read_cache(cache: Path, report: CsvReport) -> pd.DataFrame | None:
     return cached if same else None
 
 
-def require_cache_folder(cache: Path) -> None:
-    """Before Spark starts: the cache folder can take the file (a regular file or a
-    read-only folder in the way is an :class:`InputError` naming the setting)."""
+def cache_writable(cache: Path) -> bool:
+    """Before Spark starts: whether the rows can be kept at ``cache``. A folder that
+    cannot take the file (a regular file or a read-only folder in the way) is an
+    :class:`InputError` naming the setting; anything but a regular file at the file's
+    own place (a symlink, FIFO, folder) is left alone: ``False``, nothing is written."""
+    try:
+        info = os.lstat(cache)
+    except (FileNotFoundError, NotADirectoryError):
+        info = None  # check_writable below says what is wrong with the folder
+    except OSError:
+        return False
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        return False
     try:
         check_writable(cache)
-    except LabkitError:
-        return  # a FIFO or device in the file's place: left alone, and not written
     except OSError as error:
         raise InputError(f"the cache folder {cache.parent} cannot be used ({error.strerror}); "
                          f"set {settings.CACHE} to a folder you can write") from None
+    return True
 
 
 def write_cache(cache: Path, penguins: pd.DataFrame) -> None:
@@ -136,6 +147,7 @@ def write_cache(cache: Path, penguins: pd.DataFrame) -> None:
     buffer = io.BytesIO()
     penguins.to_parquet(buffer, index=False)
     try:
-        atomic_write(cache, buffer.getvalue())
+        if not os.path.islink(cache):  # never written through a link planted there
+            atomic_write(cache, buffer.getvalue())
     except (LabkitError, OSError):
         pass
