@@ -24,8 +24,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -362,41 +361,70 @@ def run_predict(args: argparse.Namespace) -> None:
 COMMANDS = {"prep": run_prep, "train": run_train, "predict": run_predict}
 
 
-@contextmanager
-def watching_interrupts() -> Iterator[Callable[[], bool]]:
-    """Notice Ctrl-C whoever handles it: PySpark replaces Python's handler with its own,
-    which calls into the JVM (dying of the same Ctrl-C) and fails there. The signal
-    also writes a byte to a pipe (``signal.set_wakeup_fd``), whatever the handler; the
-    function yielded says whether one came. Py4J's logged tracebacks are kept off
-    standard error (a handler on the root logger, so ``logging`` adds none of its own)."""
-    logging.getLogger().addHandler(logging.NullHandler())
-    try:
-        reader, writer = os.pipe()
-        os.set_blocking(writer, False)
-        os.set_blocking(reader, False)
-        previous = signal.set_wakeup_fd(writer)
-    except (OSError, ValueError):  # not the main thread
-        yield lambda: False
-        return
+class Interrupts:
+    """Ctrl-C, answered with one line however deep the command is.
 
-    def interrupted() -> bool:
+    Until Spark has started, Ctrl-C reaches the handler here, which ends labkit's child
+    processes at once (a JVM being launched would otherwise die noisily when PySpark
+    removes its connection file, or linger). Once started, PySpark replaces the handler
+    with its own, which calls into the JVM and fails there: the signal still writes a
+    byte to a pipe (``signal.set_wakeup_fd``), so :meth:`seen` knows it came. Either
+    way :meth:`answer` prints the line once, silences standard error (Py4J's tracebacks,
+    the JVM's last words) and ends the child processes, the JVM among them, which
+    ignores Ctrl-C and, cut off mid-work, may hang instead of following Python out."""
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.reader = self.writer = -1
+        self.previous_fd = -1
+
+    def __enter__(self) -> Interrupts:
+        logging.getLogger().addHandler(logging.NullHandler())  # no logging.basicConfig
         try:
-            return signal.SIGINT in os.read(reader, 512)
+            self.reader, self.writer = os.pipe()
+            for end in (self.reader, self.writer):
+                os.set_blocking(end, False)
+            self.previous_fd = signal.set_wakeup_fd(self.writer)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, self.on_signal)
+        except (OSError, ValueError):  # not the main thread: Ctrl-C is someone else's
+            self.close_pipe()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.writer >= 0:
+            signal.set_wakeup_fd(self.previous_fd)
+            if signal.getsignal(signal.SIGINT) == self.on_signal:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.close_pipe()
+
+    def close_pipe(self) -> None:
+        for end in (self.reader, self.writer):
+            if end >= 0:
+                os.close(end)
+        self.reader = self.writer = -1
+
+    def on_signal(self, signum: int, frame: object) -> NoReturn:
+        self.answer()
+        raise KeyboardInterrupt
+
+    def seen(self) -> bool:
+        try:
+            return self.reader >= 0 and signal.SIGINT in os.read(self.reader, 512)
         except BlockingIOError:
             return False
 
-    try:
-        yield interrupted
-    finally:
-        signal.set_wakeup_fd(previous)
-        os.close(reader)
-        os.close(writer)
+    def answer(self) -> None:
+        if self.answered:
+            return
+        self.answered = True
+        print("labkit: error: interrupted", file=sys.stderr, flush=True)
+        silence_stderr()
+        end_children()
 
 
 def silence_stderr() -> None:
-    """Point file descriptor 2 (and so Python's ``sys.stderr``) at /dev/null: what the
-    interrupted libraries print as they unwind, and at exit, is noise once a person
-    asked to stop and was told so."""
+    """Point file descriptor 2 (and so Python's ``sys.stderr``) at /dev/null."""
     try:
         sys.stderr.flush()
         null = os.open(os.devnull, os.O_WRONLY)
@@ -406,19 +434,35 @@ def silence_stderr() -> None:
         pass
 
 
+def end_children() -> None:
+    """Kill this process's children (Linux: found in /proc), and collect them."""
+    me = str(os.getpid())
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+            if fields[1] == me:
+                os.kill(int(entry.parent.name), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            continue
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings.check_all()
     except InputError as error:
         fail(str(error))
-    with watching_interrupts() as interrupted:
+    with Interrupts() as interrupts:
         try:
             COMMANDS[args.command](args)
         except BaseException as error:
-            if isinstance(error, KeyboardInterrupt) or interrupted():
-                print("labkit: error: interrupted", file=sys.stderr, flush=True)
-                silence_stderr()
+            if isinstance(error, KeyboardInterrupt) or interrupts.seen():
+                interrupts.answer()
                 raise SystemExit(USAGE_ERROR) from None
             if isinstance(error, LabkitError):
                 fail(str(error))

@@ -65,15 +65,14 @@ def _parse_master(text: str) -> list[tuple[str, int]]:
         return [_address(text, part) for part in text[len("spark://"):].split(",")]
     if text.startswith("k8s://"):
         rest = text[len("k8s://"):]
-        url = urlsplit(rest if "://" in rest else f"https://{rest}")
-        default = 443 if url.scheme == "https" else 80
         try:
-            port = url.port or default
-        except ValueError:
-            port = 0
-        if not url.hostname or not 0 < port < 65536:
+            url = urlsplit(rest if "://" in rest else f"https://{rest}")
+            port = url.port or (443 if url.scheme == "https" else 80)
+        except ValueError:  # "Invalid IPv6 URL", a port that is not a number
+            url, port = None, 0
+        if url is None or not url.hostname or not 0 < port < 65536:
             raise InputError(f"{text!r} names no Kubernetes API server (k8s://HOST:PORT)")
-        return [(url.hostname, port)]
+        return [(url.hostname, port)]  # type: ignore[union-attr]
     raise InputError(f"{text!r} is not a Spark master URL ({KINDS})")
 
 
