@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.labkit-setup
 
-.PHONY: setup test lint book bench clean
+.PHONY: setup test lint book bench bench-cli clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ book: setup
 
 bench: setup
 	$(PY) bench/bench_training.py
+
+# How fast a refusal answers: this labkit against the one before its imports were lazy.
+bench-cli: setup
+	$(PY) bench/bench_cli.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache
