@@ -6,7 +6,8 @@ CSV with a bad value, an output over the input), run as a fresh process, as a pe
 it. The two versions alternate, case by case and round by round, so that both meet the
 same load on the machine; the report gives each one's median wall time and the ratio.
 The cases are refusals both versions make (an output over the input, which the earlier
-labkit did not refuse, is left out). Every case must end in exit status 2 with one ``labkit: error:`` line (``--help``: 0).
+labkit did not refuse, is left out). Every case must end in exit status 2 with one
+``labkit: error:`` line (``--help``: 0).
 
     python bench/bench_cli.py [--rounds 5] [--baseline REV]
 """

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from labkit import arguments, settings
+from labkit.archive import check_archive
 from labkit.constants import (
     BATCH_SIZE,
     EPOCHS,
@@ -348,8 +349,10 @@ def run_train_distributed(args: argparse.Namespace) -> None:
 def run_predict(args: argparse.Namespace) -> None:
     row = [args.island, args.culmen_length, args.culmen_depth, args.flipper_scaled,
            args.mass_scaled]
+    raw = read_regular_file(Path(args.model), 2**20, args.model, "model file",
+                            ModelFileError)
+    check_archive(raw, args.model)  # the file, then the row, before torch loads
     check_rows([row])
-    read_regular_file(Path(args.model), 2**20, args.model, "model file", ModelFileError)
     from labkit.persistence import load_model
     from labkit.predict import predict
 

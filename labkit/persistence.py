@@ -24,12 +24,12 @@ import io
 import os
 import pickle
 import re
-import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from labkit.archive import MAX_RECORDS, check_archive, one_line
 from labkit.atomic import atomic_write
 from labkit.errors import ModelFileError
 from labkit.files import read_regular_file
@@ -40,13 +40,10 @@ FORMAT = "labkit.PenguinNet"
 FORMAT_VERSION = 1
 #: PenguinNet's file is about 3 KB; anything beyond these is not a PenguinNet.
 MAX_MODEL_BYTES = 1024 * 1024
-MAX_RECORDS = 64
 #: What a labkit model file holds, and the longest name a tensor may have.
 FILE_KEYS = frozenset({"format", "version", "state_dict", "sha256"})
 MAX_NAME = 64
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-#: Terminal colour codes, which some libraries put into their error messages.
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 State = dict[str, torch.Tensor]
 
@@ -111,43 +108,6 @@ def refuse_nonfinite(state: State, prefix: str) -> None:
                 plural = "s" if bad > 1 else ""
                 raise ModelFileError(f"{prefix}: tensor {name} holds {bad} NaN or "
                                      f"infinite value{plural}")
-
-
-def check_archive(raw: bytes, shown: str) -> None:
-    """Refuse a file that is not a small, undamaged zip archive of stored records,
-    reading nothing but the archive's directory and the (bounded) records."""
-    unreadable = f"{shown}: not a readable model file"
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except Exception as error:  # zipfile raises many types for damaged bytes
-        raise ModelFileError(f"{unreadable} (not a zip archive: {one_line(error)})") from None
-    with archive:
-        records = archive.infolist()
-        if len(records) > MAX_RECORDS:
-            raise ModelFileError(f"{unreadable} ({len(records)} records; PenguinNet's "
-                                 f"file has about ten)")
-        for record in records:
-            if record.compress_type != zipfile.ZIP_STORED:
-                raise ModelFileError(
-                    f"{unreadable} (record {record.filename!r} is compressed; torch "
-                    f"stores records uncompressed, so it was refused unread)")
-            if record.file_size > len(raw):
-                raise ModelFileError(
-                    f"{unreadable} (record {record.filename!r} claims "
-                    f"{record.file_size} bytes, more than the whole file)")
-        try:
-            damaged = archive.testzip()
-        except Exception as error:
-            raise ModelFileError(f"{unreadable} ({one_line(error)})") from None
-        if damaged is not None:
-            raise ModelFileError(
-                f"{unreadable} (record {damaged!r} is damaged: its CRC does not match)")
-
-
-def one_line(error: BaseException) -> str:
-    """The first line of an exception's message, without terminal colour codes."""
-    text = ANSI_ESCAPE.sub("", str(error)).strip()
-    return (text.splitlines()[0][:200] if text else type(error).__name__)
 
 
 def unpickle(raw: bytes, shown: str) -> object:
