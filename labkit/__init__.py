@@ -14,7 +14,14 @@ Where to find things:
 - ``labkit.horovod_runner``, ``labkit.launch``, ``labkit.rank_output``: how the ranks are
   started, watched and heard from
 - ``labkit.atomic``      writing files whole or not at all
+- ``labkit.outputs``     where a command may write: never over its input or a stream
+- ``labkit.settings``    the ``LABKIT_*`` environment variables, checked
+- ``labkit.arguments``, ``labkit.features``, ``labkit.archive``: checks in plain Python
+  (arguments, a penguin's five features, a model file's zip archive), before torch loads
 - ``labkit.cli``         the ``labkit`` command
+
+The names below are imported when first used, so that the command line answers a mistake
+before torch, pandas and scikit-learn have loaded.
 """
 
 from __future__ import annotations
