@@ -47,9 +47,10 @@ def run_process(*args: str, timeout: float = 60) -> Outcome:
 
 
 def startup_seconds() -> float:
-    """How long ``labkit --help`` takes right now: starting Python and importing labkit
-    (torch, pandas, scikit-learn), which on a busy machine alone can exceed
-    :data:`ANSWER_WITHIN`. A process's answer time is measured beyond this baseline."""
+    """How long ``labkit --help`` takes right now: starting Python and importing the
+    command line (not torch, pandas or scikit-learn: labkit imports those only when a
+    command needs them), which on a busy machine can still take seconds. A process's
+    answer time is measured beyond this baseline."""
     return run_process("--help").seconds
 
 
