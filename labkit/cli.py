@@ -85,8 +85,8 @@ def one_line(message: str) -> str:
 WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 
-#: Bounds of the other numeric options (epochs and batch size: labkit.constants): a
-#: learning rate outside them can only diverge or never move.
+#: The learning rate's bounds (epochs' and batch size's: labkit.constants): outside
+#: them training can only diverge or never move.
 LR_RANGE = (1e-8, 10.0)
 #: torch seeds take 64 bits, and each epoch adds one to the seed (labkit.arguments.seed):
 #: the largest seed the option takes leaves room for the most epochs.
@@ -457,7 +457,7 @@ def end_children() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings.check_all()
+        settings.check_all(spark=args.command != "predict")
     except InputError as error:
         fail(str(error))
     with Interrupts() as interrupts:

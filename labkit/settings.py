@@ -97,9 +97,11 @@ def unknown() -> None:
                 raise InputError(f"{name} is not a labkit setting; did you mean {close[0]}?")
 
 
-def check_all() -> None:
-    """Every setting, at once (the command line, before any work)."""
+def check_all(spark: bool = True) -> None:
+    """Every setting at once (the command line, before any work); those of Spark and
+    the prepared-data cache only for a command that prepares data."""
     unknown()
-    spark_master()
-    driver_memory()
-    cache_root()
+    if spark:
+        spark_master()
+        driver_memory()
+        cache_root()
