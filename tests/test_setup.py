@@ -113,3 +113,15 @@ def test_make_lock_refuses_in_one_line_and_writes_nothing(tmp_path):
     assert "torch resolved to 2.13.0, PyPI's CUDA build" in result.stderr.strip().splitlines()[-1]
     for name in ("requirements-lock.txt", "binder/requirements.txt"):
         assert (folder / name).read_text() == (ROOT / name).read_text(), name
+
+
+def test_a_weekly_workflow_builds_and_tests_with_the_newest_releases():
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
+    assert "schedule" in workflow[True]  # YAML 1.1 reads the key `on` as True
+    steps = [step.get("run", "") for step in workflow["jobs"]["newest"]["steps"]]
+    upgrade = next(i for i, run in enumerate(steps) if "make lock UPGRADE=1" in run)
+    assert any("make test" in run for run in steps[upgrade:])
+    assert any("make book" in run for run in steps[upgrade:])
+    assert "--upgrade" in (ROOT / "Makefile").read_text().split("\nlock:", 1)[1]
