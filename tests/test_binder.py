@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -37,8 +38,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "site"))
 import launch  # noqa: E402
 from binder_env import ENV_FILES  # noqa: E402
+from lock import package_sources  # noqa: E402
 
-#: In requirements.txt but not needed to run the chapters (they build or check the site).
+#: In requirements.txt but not in the image (they build or check the site).
 DEVELOPER_ONLY = {"jupyter-book", "sphinx-book-theme", "pytest", "ruff", "selenium",
                   "sphinx-sitemap", "sphinx-tsegsearch", "sphinxext-opengraph", "uv"}
 #: Only in the Binder image's top level: the interface and the content pull.
@@ -83,10 +85,17 @@ def test_binder_lock_has_the_developers_versions_and_torch_cpu_build():
     binder = pins(BINDER / "requirements.txt")
     shared = set(developers) & set(binder)
     assert {name: binder[name] for name in shared} == {name: developers[name] for name in shared}
-    runtime = names(ROOT / "requirements.txt") - DEVELOPER_ONLY
-    assert runtime <= set(binder), runtime - set(binder)
-    assert names(BINDER / "requirements.in") == runtime | BINDER_ONLY
-    assert BINDER_ONLY <= set(binder) and not DEVELOPER_ONLY & set(binder)
+    # labkit's own dependencies (pyproject.toml) are in the image: labkit comes with the
+    # content and is not installed there, so nothing else would bring them
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = {normal(re.match(r"[A-Za-z0-9_.\-]+", spec).group(0))
+              for spec in project["dependencies"]}
+    assert needed <= set(binder), needed - set(binder)
+    # the image's top level takes its versions from the developers' top level
+    top = names(BINDER / "requirements.in")
+    assert top - BINDER_ONLY <= names(ROOT / "requirements.txt")
+    assert BINDER_ONLY <= top and BINDER_ONLY <= set(binder)
+    assert not DEVELOPER_ONLY & set(binder)  # what builds the site stays out of the image
     assert binder["torch"].endswith("+cpu")
     assert not [name for name in binder if name.startswith(("nvidia-", "triton"))]
     text = (BINDER / "requirements.txt").read_text()
@@ -347,8 +356,17 @@ def binder_env(tmp_path_factory) -> dict[str, str]:
             if not line.startswith("--extra-index-url")))
     started = time.perf_counter()
     run([sys.executable, "-m", "venv", str(prefix)])
-    run([str(prefix / "bin" / "pip"), "install", "-q", "-r", str(requirements)], env=env)
+    # uv installs the lock as pip would (every version pinned, so both install the same set;
+    # repo2docker's own pip is what the plan test above shows), several times faster here.
+    python = str(prefix / "bin" / "python")
+    run([sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python,
+         "-r", str(requirements), *package_sources(env)], env=env)
     installed = time.perf_counter()
+    listed = json.loads(run([python, "-m", "pip", "list", "--format=json"], env=env).stdout)
+    versions = {normal(item["name"]): item["version"] for item in listed}
+    locked = pins(home / "binder" / "requirements.txt")
+    assert {name: versions.get(name) for name in locked} == locked  # the lock, exactly
+    assert set(versions) - set(locked) == {"pip"}  # and nothing more
     result = run([str(home / "binder" / "postBuild")], env=env, cwd=home)
     print(f"binder env: requirements {installed - started:.0f} s, "
           f"postBuild {time.perf_counter() - installed:.0f} s")
@@ -482,6 +500,45 @@ def test_a_pulled_chapter_opened_through_jupytext_runs_in_a_fresh_kernel(jupyter
     result = run([python, "-c", script, str(notebook), str((content / CHAPTER).parent)],
                  env=binder_env, timeout=900)
     assert f"kernel: {content / 'labkit' / '__init__.py'} 2.13.0+cpu" in result.stdout
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                    reason="no Chromium or chromedriver on this machine: .ci/run installs them")
+def test_the_launch_link_s_git_pull_opens_the_chapter_in_jupyterlab(jupyterlab, content_repo,
+                                                                    tmp_path):
+    """In a browser, the part of a launch link that runs in the session: nbgitpuller's page
+    syncs the content, then sends the browser to JupyterLab with the chapter open as a
+    notebook (code cells, not the Markdown text)."""
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, token = jupyterlab
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options,
+                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    try:
+        driver.get(f"{base}/{launch.git_pull_path(content_repo, 'main', CHAPTER)}"
+                   f"&token={token}")
+        target = f"/lab/tree/{launch.CONTENT_FOLDER}/{CHAPTER}"
+        WebDriverWait(driver, 120).until(lambda d: unquote(urlsplit(d.current_url).path)
+                                         == target)
+        WebDriverWait(driver, 120).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell"))
+        tab = driver.find_element(By.CSS_SELECTOR, ".lm-TabBar-tab.jp-mod-current")
+        assert tab.text.strip().startswith(Path(CHAPTER).name)
+    finally:
+        driver.quit()
 
 
 def test_spark_driver_memory_follows_the_setting_into_the_jvm():
