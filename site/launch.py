@@ -12,10 +12,11 @@ notebook page (the theme's link would build an image from the content branch its
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from sphinx.application import Sphinx
+if TYPE_CHECKING:  # scripts/binder_env.py imports this module with the standard library alone
+    from sphinx.application import Sphinx
 
 #: The branch the image is built from (published by .github/workflows/binder-env.yml).
 ENV_BRANCH = "binder-env"

@@ -138,9 +138,10 @@ def tracked_copy(folder: Path) -> Path:
 
 
 def env_files(root: Path, out: Path) -> dict[str, tuple[bytes, bool]]:
-    """What scripts/binder_env.py writes from ``root``: path -> (bytes, executable)."""
-    result = subprocess.run([sys.executable, str(root / "scripts" / "binder_env.py"), str(out)],
-                            capture_output=True, text=True)
+    """What scripts/binder_env.py writes from ``root``: path -> (bytes, executable). Run
+    with the standard library alone (``-S``), as the workflow runs it, installing nothing."""
+    result = subprocess.run([sys.executable, "-S", str(root / "scripts" / "binder_env.py"),
+                             str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return {path.relative_to(out).as_posix(): (path.read_bytes(), os.access(path, os.X_OK))
             for path in sorted(out.rglob("*")) if path.is_file()}
@@ -201,7 +202,7 @@ def test_the_env_branch_is_pushed_when_and_only_when_its_files_change(tmp_path):
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "course")
 
     def publish() -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, str(repo / "scripts" / "binder_env.py"),
+        result = subprocess.run([sys.executable, "-S", str(repo / "scripts" / "binder_env.py"),
                                  "--publish", str(remote)], capture_output=True, text=True,
                                 env={**os.environ, "GITHUB_SHA": "abc123"})
         assert result.returncode == 0, result.stderr
