@@ -15,10 +15,10 @@ everything not pinned by hand (the weekly drift workflow uses it).
 
 Resolved for Linux x86_64 and any Python 3.11 (``--python-version 3.11``: a package whose
 newest release wants 3.11.5 or later is held back). torch is resolved from its CPU build
-(``2.13.0+cpu``), whose metadata names no CUDA libraries: uv looks where pip looks, in the
-folders of ``PIP_FIND_LINKS`` and the indexes of ``PIP_EXTRA_INDEX_URL`` (GitHub Actions sets
-``https://download.pytorch.org/whl/cpu``). Without either, torch would come from PyPI's
-CUDA build, and the lock is refused in one line.
+(``2.13.0+cpu``), whose metadata names no CUDA libraries: uv looks in the folders of
+``PIP_FIND_LINKS`` (or pip's own find-links setting) and the indexes of
+``PIP_EXTRA_INDEX_URL`` (GitHub Actions sets ``https://download.pytorch.org/whl/cpu``).
+Without either, torch would come from PyPI's CUDA build, and the lock is refused in one line.
 
 Usage: python scripts/lock.py [--upgrade]
 """
@@ -54,10 +54,20 @@ class LockError(Exception):
     """What stops the lock, in one line."""
 
 
+def pip_find_links(environ: dict[str, str]) -> str:
+    """The folders pip takes wheels from: ``PIP_FIND_LINKS``, else pip's own setting."""
+    if "PIP_FIND_LINKS" in environ:
+        return environ["PIP_FIND_LINKS"]
+    setting = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+                             capture_output=True, text=True, env=environ)
+    return setting.stdout.strip() if setting.returncode == 0 else ""
+
+
 def package_sources(environ: dict[str, str]) -> list[str]:
-    """uv options for the places pip itself looks besides PyPI (pip's environment settings)."""
+    """uv options for the places pip looks besides PyPI: the folders of ``PIP_FIND_LINKS``
+    (or pip's find-links setting) and the indexes of ``PIP_EXTRA_INDEX_URL``."""
     options = []
-    for folder in environ.get("PIP_FIND_LINKS", "").split():
+    for folder in pip_find_links(environ).split():
         options += ["--find-links", folder]
     for index in environ.get("PIP_EXTRA_INDEX_URL", "").split():
         options += ["--extra-index-url", index]
