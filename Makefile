@@ -4,15 +4,15 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.labkit-setup
 
-.PHONY: setup test lint book bench bench-cli clean
+.PHONY: setup test lint book bench bench-cli clean lock
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh \
+$(STAMP): requirements-lock.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh \
           scripts/install-actionlint.sh scripts/install-mathjax.sh
 	@scripts/check-prereqs.sh $(PYTHON)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-lock.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	scripts/build-horovod.sh $(PY)
 	scripts/install-actionlint.sh $(VENV)/actionlint
@@ -34,6 +34,14 @@ bench: setup
 # How fast a refusal answers: this labkit against the one before its imports were lazy.
 bench-cli: setup
 	$(PY) bench/bench_cli.py
+
+# After editing requirements.txt or binder/requirements.in: resolve the whole set again into
+# requirements-lock.txt and binder/requirements.txt (scripts/lock.py; needs uv, which `make
+# setup` installs). `make lock UPGRADE=1` takes the newest release of every unpinned package.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install -q "$$(grep '^uv==' requirements.txt)"
+	$(PY) scripts/lock.py $(if $(UPGRADE),--upgrade)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

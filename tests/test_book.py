@@ -433,7 +433,11 @@ def test_a_known_repository_gives_every_chapter_its_binder_edit_and_issue_button
     result = build_small(root)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     page = (root / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
-    assert ("https://mybinder.org/v2/gh/penguin-course/penguins/a-branch"
-            "?urlpath=lab/tree/book/en/chapter.md") in page
+    # The image of the binder-env branch, the chapter pulled from the branch being built
+    # (site/launch.py; tests/test_binder.py follows such links).
+    assert ("https://mybinder.org/v2/gh/penguin-course/penguins/binder-env?urlpath=git-pull"
+            "%3Frepo%3Dhttps%253A%252F%252Fgithub.com%252Fpenguin-course%252Fpenguins"
+            "%26branch%3Da-branch%26targetpath%3Dpenguin-course%26urlpath%3D"
+            "lab%252Ftree%252Fpenguin-course%252Fbook%252Fen%252Fchapter.md") in page
     assert "https://github.com/penguin-course/penguins/edit/a-branch/book/en/chapter.md" in page
     assert "https://github.com/penguin-course/penguins/issues" in page
