@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -210,11 +211,16 @@ def test_workflow_gives_the_colab_notebooks_the_commit_they_were_made_from():
 # --- a Colab-like session ---------------------------------------------------------------------
 
 def python312() -> str | None:
-    """Colab's Python: LABKIT_PYTHON312, python3.12 on PATH, or pyenv's."""
-    found = os.environ.get("LABKIT_PYTHON312") or shutil.which("python3.12")
+    """Colab's Python: LABKIT_PYTHON312, python3.12 on PATH, or pyenv's; the first that
+    runs and is 3.12 (pyenv's shim on PATH may not be)."""
     pyenv = sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / "3.12*" / "bin" /
-                                 "python3.12")))
-    return found or (pyenv[-1] if pyenv else None)
+                                 "python3.12")), reverse=True)
+    for candidate in [os.environ.get("LABKIT_PYTHON312"), shutil.which("python3.12"), *pyenv]:
+        if candidate and subprocess.run(
+                [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"],
+                capture_output=True).returncode == 0:
+            return candidate
+    return None
 
 
 def pins() -> dict[str, str]:
@@ -263,7 +269,10 @@ def colab_image() -> dict[str, Path]:
             timeout=3600)
         print(f"colab image: torch and ipykernel {based - started:.0f} s, wheelhouse "
               f"{time.perf_counter() - based:.0f} s")
-        staging.rename(image)  # whole or not at all
+        try:
+            staging.rename(image)  # whole or not at all
+        except OSError:  # another run finished first
+            shutil.rmtree(staging)
     return {"python": Path(python), "base": image / "base", "wheelhouse": image / "wheelhouse"}
 
 
@@ -307,7 +316,7 @@ def labkit_commit(folder: Path) -> str:
     run(git + ["add", "-A"])
     run(git + ["commit", "-q", "-m", "labkit"])
     commit = run(git + ["rev-parse", "HEAD"]).stdout.strip()
-    return f"labkit @ git+file://{folder}@{commit}"
+    return f"git+file://{folder}@{commit}"
 
 
 #: Run last in each notebook: where labkit, Java and Horovod came from.
@@ -358,8 +367,17 @@ def test_chapters_2_and_9_run_in_a_colab_like_session(colab_image, tmp_path, mon
         client.execute(env=env)  # raises on the first cell that fails
         seconds[chapter] = time.perf_counter() - begun
         outputs[chapter] = notebook
+        nbformat.write(notebook, tmp_path / f"{chapter}.ipynb")  # for a closer look
+
+    def took(cell) -> float:
+        timing = cell.metadata.execution
+        return (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+                ).total_seconds()
+
     print(f"colab session: environment {prepared - started:.0f} s, " + ", ".join(
-        f"{name} {value:.0f} s" for name, value in seconds.items()))
+        f"{name} {value:.0f} s (set-up cell {took(outputs[name].cells[1]):.0f} s)"
+        for name, value in seconds.items()))
 
     def printed(cell) -> str:
         return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
@@ -379,7 +397,8 @@ def test_chapters_2_and_9_run_in_a_colab_like_session(colab_image, tmp_path, mon
     assert "Colab has the other packages labkit needs" in printed(
         outputs["09-distributed"].cells[1])  # installed by chapter 2's session
     chapter9 = outputs["09-distributed"]
-    horovod = [printed(c) for c in chapter9.cells if "HorovodRunner(np=2" in c.source]
+    horovod = [printed(c) for c in chapter9.cells
+               if c.cell_type == "code" and "HorovodRunner(np=2" in c.source]
     assert len(horovod) == 1 and horovod[0].count("\n") == 1, horovod
     assert horovod[0].startswith("Horovod is not installed here")
     assert "need Binder, Databricks Runtime ML 15.4 LTS or a local set-up" in horovod[0]
