@@ -38,6 +38,7 @@ from labkit.launch import (
     ENGINES,
     VERBOSITIES,
     DistributedError,
+    HorovodMissing,
     require_memory,
     require_task_slots,
     supervise,
@@ -68,7 +69,8 @@ except ImportError:
 Engine = Literal["horovod", "torch"]
 
 __all__ = [
-    "ENGINES", "DistributedRun", "HorovodRunner", "ShardBatches", "log_to_driver",
+    "ENGINES", "DistributedRun", "HorovodMissing", "HorovodRunner", "ShardBatches",
+    "log_to_driver",
     "run_torch_distributor", "train_ddp", "train_distributed", "train_hvd",
 ]
 

@@ -25,6 +25,7 @@ from typing import Any
 from labkit.launch import (
     VERBOSITIES,
     DistributedError,
+    HorovodMissing,
     require_memory,
     require_task_slots,
     supervise,
@@ -69,14 +70,15 @@ def _quiet_cancelled_spark_thread() -> Iterator[None]:
 
 
 def _require_horovod() -> None:
-    """Fail in one line where Horovod is not installed (Databricks Runtime ML 16.0 and later
-    ship neither Horovod nor ``sparkdl``; a plain pip install has no Horovod either)."""
+    """Fail in one line where Horovod is not installed (Colab; Databricks Runtime ML 16.0 and
+    later ship neither Horovod nor ``sparkdl``; a plain pip install has no Horovod either)."""
     try:
         import horovod.torch  # noqa: F401
     except ImportError as error:
-        raise DistributedError(
-            f"Horovod is not installed here ({error}); build it with "
-            "scripts/build-horovod.sh, or train with engine='torch' (TorchDistributor)"
+        raise HorovodMissing(
+            f"Horovod is not installed here ({error}): its runs need Binder, Databricks "
+            "Runtime ML 15.4 LTS or a local set-up (make setup builds it); TorchDistributor "
+            "(engine='torch') runs without it"
         ) from None
 
 
@@ -94,13 +96,13 @@ class HorovodRunner:
 
     def run(self, main: Callable[..., Any], **kwargs: Any) -> Any:
         """Run ``main(**kwargs)`` on every rank; return rank 0's return value."""
+        _require_horovod()  # first: without Horovod, nothing else matters
         require_memory(self.num_processor, "horovod")
         if self.num_processor > 0:
             return self._run_on_spark(main, kwargs)
         return self._run_locally(main, kwargs)
 
     def _run_on_spark(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        _require_horovod()
         import horovod.spark
         from horovod.spark.driver import job_id
         from pyspark.sql import SparkSession
@@ -135,7 +137,6 @@ class HorovodRunner:
         return results[0]
 
     def _run_locally(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        _require_horovod()
         import horovod
 
         np = -self.num_processor

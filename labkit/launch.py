@@ -45,6 +45,11 @@ class DistributedError(LabkitError):
         self.rank, self.rank_traceback = rank, rank_traceback
 
 
+class HorovodMissing(DistributedError):
+    """Horovod cannot be imported here (Colab, Databricks Runtime ML 16.0 and later, a plain
+    pip install): a notebook can catch this one and go on with TorchDistributor."""
+
+
 def total_task_slots(spark) -> int:
     """How many tasks the session's executors can run at once (cores / spark.task.cpus)."""
     sc = spark.sparkContext

@@ -178,22 +178,27 @@ def test_databricks_session_is_used_and_never_stopped(spark, monkeypatch):
 
 
 def test_horovod_runner_says_in_one_line_that_horovod_is_missing():
-    """As on Databricks Runtime ML 16.0 and later, where neither Horovod nor sparkdl is."""
+    """As on Databricks Runtime ML 16.0 and later (and Colab), where neither Horovod nor
+    sparkdl is: HorovodMissing, which chapter 9 catches to go on without the Horovod run."""
     script = (
         "import sys\n"
         "sys.modules.update({'horovod': None, 'horovod.torch': None, 'sparkdl': None})\n"
-        "from labkit.distributed import HorovodRunner\n"
+        "from labkit.distributed import HorovodMissing, HorovodRunner\n"
         "from labkit.launch import DistributedError\n"
-        "try:\n"
-        "    HorovodRunner(np=-2).run(print)\n"
-        "except DistributedError as error:\n"
-        "    print(error)\n")
+        "assert issubclass(HorovodMissing, DistributedError)\n"
+        "for np in (2, -2):\n"
+        "    try:\n"
+        "        HorovodRunner(np=np).run(print)\n"
+        "    except HorovodMissing as error:\n"
+        "        print(error)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("\n") == 1
-    assert result.stdout.startswith("Horovod is not installed here")
-    assert "engine='torch'" in result.stdout
+    first, second = result.stdout.splitlines()  # one line each, np=2 (no Spark session) too
+    assert first == second
+    assert first.startswith("Horovod is not installed here")
+    assert "need Binder, Databricks Runtime ML 15.4 LTS or a local set-up" in first
+    assert "engine='torch'" in first
 
 
 #: The oldest PySpark labkit supports: Databricks Runtime 15.4 LTS ML's (README).
