@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 
 
@@ -142,6 +143,48 @@ def fill_empty_search_messages(app: Sphinx, exception: Exception | None) -> None
     path.write_text(text, encoding="utf-8")
 
 
+# --- accessible markup where the theme's or docutils' own fails axe-core ---------------------
+
+def visit_hidden_code(self: Any, node: nodes.Element) -> None:
+    """myst-nb's folded code cell (``hide-input``) without the ``aria-label`` it puts on the
+    ``<summary>``: "Toggle hidden content" named a control that shows "Show code cell
+    source", so the name did not contain the visible label (WCAG 2.5.3). The summary's name
+    is now its visible text, which CSS switches between the two prompts."""
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n'
+                     f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n'
+                     f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n'
+                     "</summary>\n")
+
+
+def depart_hidden_code(self: Any, node: nodes.Element) -> None:
+    self.body.append("</details>\n")
+
+
+def visit_citation(self: Any, node: nodes.Element) -> None:
+    """A bibliography entry as a list item of its ``role="list"``: docutils marks each entry
+    ``role="doc-biblioentry"``, a role ARIA 1.2 deprecates, which leaves the list with no
+    item (axe: aria-deprecated-role, aria-required-children)."""
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div role="list" class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def depart_citation(self: Any, node: nodes.Element) -> None:
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
+
+
+def replace_inaccessible_markup(app: Sphinx) -> None:
+    """Once every extension has registered its nodes (myst-nb's among them), write these two
+    nodes the accessible way."""
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_code, depart_hidden_code))
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_editions", {}, "html")
     app.add_config_value("course_site_url", "", "html")
@@ -153,4 +196,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
     app.connect("build-finished", fill_empty_search_messages)
+    app.connect("builder-inited", replace_inaccessible_markup)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
