@@ -44,7 +44,9 @@ SEARCH_TERMS = ("誤差逆伝播法", "連鎖律", "損失関数", "学習率")
 try:
     import selenium  # noqa: F401
     from selenium import webdriver
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # pragma: no cover - selenium is pinned in requirements.txt
     webdriver = None
@@ -383,3 +385,157 @@ def test_chapter_5_weight_and_time_to_typeset_maths(site, browser):
     (ROOT / "_build" / "browser-metrics.json").write_text(json.dumps(
         {"page": f"en/{name}.html", **measured}, indent=1) + "\n")
     assert measured["with_local_mathjax"]["bytes"] > measured["without_mathjax"]["bytes"]
+
+
+# --- a phone's reader: the navigation opens with a tap ------------------------------------------
+
+def tap(driver, element) -> None:
+    """A finger's tap on ``element``'s centre: touch events, from which the browser makes the
+    click a phone makes (no script calls the element's click())."""
+    x, y = driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'});"
+        "const r = arguments[0].getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];", element)
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent",
+                           {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def visible_one(driver, selector: str):
+    """The one element matching ``selector`` that a reader sees (there may be hidden others)."""
+    shown = [element for element in driver.find_elements(By.CSS_SELECTOR, selector)
+             if element.is_displayed()]
+    assert len(shown) == 1, f"{len(shown)} visible {selector}"
+    return shown[0]
+
+
+DIALOG_LINKS = """
+const dialog = document.querySelector(arguments[0]);
+if (!dialog || !dialog.open) return [];
+return [...dialog.querySelectorAll('a[href]')].filter(a => a.getClientRects().length > 0
+  && a.getBoundingClientRect().width > 0).map(a => a.getAttribute('href'));
+"""
+
+
+@pytest.mark.parametrize("language", sorted(EDITIONS))
+def test_at_390_px_a_tap_on_the_menu_and_contents_buttons_opens_them(site, browser, language):
+    name = next(page for page in build_book.page_names(EDITIONS[language])
+                if page.startswith("03-"))
+    width(browser, 390)
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                            {"enabled": True, "maxTouchPoints": 5})
+    try:
+        open_page(browser, f"{site}{language}/{name}.html")
+        tap(browser, visible_one(browser, ".primary-toggle"))
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(DIALOG_LINKS, "#pst-primary-sidebar-modal"))
+        chapters = browser.execute_script(DIALOG_LINKS, "#pst-primary-sidebar-modal")
+        # The book's contents: every other chapter is a link away.
+        assert any(href.startswith("04-") for href in chapters), chapters
+        ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+        WebDriverWait(browser, 5).until(lambda d: not d.execute_script(
+            "return document.querySelector('#pst-primary-sidebar-modal').open"))
+
+        tap(browser, visible_one(browser, ".secondary-toggle"))
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(DIALOG_LINKS, "#pst-secondary-sidebar-modal"))
+        sections = browser.execute_script(DIALOG_LINKS, "#pst-secondary-sidebar-modal")
+        assert sections and all(href.startswith("#") for href in sections), sections
+    finally:
+        browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        width(browser, 1280)
+
+
+def test_at_1280_px_the_menu_button_hides_and_shows_the_sidebar(site, browser):
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("03-"))
+    width(browser, 1280)
+    open_page(browser, f"{site}en/{name}.html")
+    sidebar = browser.find_element(By.ID, "pst-primary-sidebar")
+    assert sidebar.is_displayed()
+    toggle = visible_one(browser, ".primary-toggle")
+    ActionChains(browser).move_to_element(toggle).click().perform()
+    WebDriverWait(browser, 5).until(lambda d: not sidebar.is_displayed())
+    assert not browser.execute_script(
+        "return document.querySelector('#pst-primary-sidebar-modal').open")
+    ActionChains(browser).move_to_element(toggle).click().perform()
+    WebDriverWait(browser, 5).until(lambda d: sidebar.is_displayed())
+
+
+# --- accessibility: axe-core, the keyboard -----------------------------------------------------
+
+AXE = ROOT / ".venv" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
+#: WCAG 2.0, 2.1 and 2.2, levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+  .then(result => done(result.violations.map(v => v.id + ' (' + v.help + '): '
+          + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))),
+        error => done(['axe failed: ' + error]));
+"""
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed: make setup installs "
+                                               "it (scripts/install-axe.sh)")
+@pytest.mark.parametrize(("language", "name"), PAGES + EXTRA_PAGES)
+def test_axe_finds_no_wcag_violation(site, browser, language, name):
+    width(browser, 1280)
+    open_page(browser, f"{site}{language}/{name}.html")
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    assert browser.execute_async_script(AXE_RUN, AXE_TAGS) == []
+
+
+FOCUS_STYLE = """
+const e = arguments[0], s = getComputedStyle(e);
+return {outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
+                 ? s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor : '',
+        shadow: s.boxShadow === 'none' ? '' : s.boxShadow};
+"""
+
+#: The article header's controls a keyboard reader reaches, by what they do.
+CONTROLS = {"menu": ".bd-header-article .primary-toggle",
+            "language switch": "a.course-language-switch",
+            "download": ".dropdown-download-buttons > button",
+            "colour mode": ".bd-header-article .theme-switch-button"}
+
+
+@pytest.mark.parametrize("language", sorted(EDITIONS))
+def test_tab_reaches_each_header_control_and_shows_where_the_focus_is(site, browser, language):
+    name = next(page for page in build_book.page_names(EDITIONS[language])
+                if page.startswith("05-"))
+    width(browser, 1280)
+    open_page(browser, f"{site}{language}/{name}.html")
+    wanted = {what: visible_one(browser, selector) for what, selector in CONTROLS.items()
+              if browser.find_elements(By.CSS_SELECTOR, selector)}
+    assert {"menu", "download"} <= set(wanted)
+    unfocused = {what: browser.execute_script(FOCUS_STYLE, element)
+                 for what, element in wanted.items()}
+    focused = {}
+    for _ in range(60):  # the skip link, the search button and the sidebar's links come first
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        active = browser.switch_to.active_element
+        for what, element in wanted.items():
+            if active == element:
+                focused[what] = browser.execute_script(FOCUS_STYLE, element)
+        if len(focused) == len(wanted):
+            break
+    assert set(focused) == set(wanted), f"never reached by Tab: {set(wanted) - set(focused)}"
+    for what in wanted:
+        shown = focused[what]
+        assert (shown["outline"] or shown["shadow"]) and shown != unfocused[what], \
+            f"{what}: no focus indicator ({shown})"
+
+
+def test_formulas_are_not_tab_stops(site, browser):
+    """Chapter 5 has the most formulas: none of them is a stop of the Tab key (MathJax's
+    menu stays on the context menu)."""
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("05-"))
+    width(browser, 1280)
+    assert open_page(browser, f"{site}en/{name}.html") == "typeset"
+    stops = browser.execute_script(
+        "return [...document.querySelectorAll('mjx-container')].filter(m => m.tabIndex >= 0)"
+        ".length")
+    formulas = browser.execute_script("return document.querySelectorAll('mjx-container').length")
+    assert formulas > 50 and stops == 0, f"{stops} of {formulas} formulas are tab stops"
