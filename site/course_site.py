@@ -11,6 +11,8 @@ links both ways, and a download of the page's executed notebook.
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 
 from html import escape
 from pathlib import Path
@@ -143,6 +145,51 @@ def fill_empty_search_messages(app: Sphinx, exception: Exception | None) -> None
     path.write_text(text, encoding="utf-8")
 
 
+def link_figures_to_full_size(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Make each figure's image a link to the image file, so that a reader can open it full
+    size (on a phone a figure is shown at a third of its size). Sphinx links only images
+    given a size; the chapters' figures are not, and are SVG, sharp at any size."""
+    if app.builder.format != "html":
+        return
+    from sphinx.util.osutil import relative_uri
+
+    imgpath = relative_uri(app.builder.get_target_uri(docname), app.builder.imagedir)
+    for image in list(doctree.findall(nodes.image)):
+        if not isinstance(image.parent, nodes.figure):
+            continue
+        candidates = image.get("candidates") or {}
+        source = candidates.get("*") or next(iter(candidates.values()), image["uri"])
+        if source not in app.env.images:  # a remote image: nothing of the site to link
+            continue
+        link = nodes.reference("", "", internal=True, classes=["course-full-size"],
+                               refuri=posixpath.join(imgpath, app.env.images[source][1]))
+        image.replace_self(link)
+        link.append(image)
+
+
+#: What may not begin a line after an inline formula.
+CLOSING_PUNCTUATION = ".,;:!?)]}’”。、，．：；）」』"
+
+
+def keep_punctuation_with_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Group an inline formula with the punctuation right after it (``$x$.``) in one
+    unbreakable span: the browser may break a line after the formula's box, and a full stop
+    then began the next line alone."""
+    for formula in list(doctree.findall(nodes.math)):
+        after = formula.next_node(descend=False, siblings=True)
+        if not isinstance(after, nodes.Text) or not after.astext()[:1] in CLOSING_PUNCTUATION:
+            continue
+        text = after.astext()
+        mark = len(text) - len(text.lstrip(CLOSING_PUNCTUATION))
+        group = nodes.inline(classes=["course-nowrap"])
+        formula.replace_self(group)
+        group += [formula, nodes.Text(text[:mark])]
+        if text[mark:]:
+            after.parent.replace(after, nodes.Text(text[mark:]))
+        else:
+            after.parent.remove(after)
+
+
 # --- accessible markup where the theme's or docutils' own fails axe-core ---------------------
 
 def visit_hidden_code(self: Any, node: nodes.Element) -> None:
@@ -185,6 +232,76 @@ def replace_inaccessible_markup(app: Sphinx) -> None:
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
 
 
+# --- page weight ------------------------------------------------------------------------------
+
+#: The Font Awesome icons the pages can show: the themes' buttons and navigation, the
+#: launch, repository, edit and issue buttons where the site knows its repository.
+ICONS = ("angle-left", "angle-right", "arrow-up", "bars", "bitbucket", "circle-half-stroke",
+         "code", "download", "expand", "file", "file-lines", "file-pdf", "github", "gitlab",
+         "home", "house", "lightbulb", "list", "magnifying-glass", "moon", "outdent", "pencil",
+         "pencil-alt", "play", "rocket", "search", "spinner", "sun", "xmark")
+#: One icon in the theme's bundle: ``name:[width,height,[aliases],"code","path"]``.
+ICON_DEFINITION = re.compile(r'[,{]"?([a-z0-9-]+)"?:\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+","(M[^"]+)"\]')
+
+
+def icon_subset_css(bundle: str) -> str:
+    """CSS drawing ``ICONS`` from pydata-sphinx-theme's Font Awesome bundle: each ``<i
+    class="fa-... fa-NAME">`` gets its SVG path as a mask coloured with the text colour.
+
+    The theme loads all of Font Awesome as a 1.4 MB script on every page to show about
+    twenty icons; this file is a few kilobytes. The bundle holds the brands, regular and
+    solid sets in that order; the last definition of a name is the solid one the theme's
+    ``fa-solid`` asks for."""
+    paths: dict[str, tuple[str, str, str]] = {}
+    for name, wide, high, aliases, path in ICON_DEFINITION.findall(bundle):
+        for alias in [name, *re.findall(r'"([a-z0-9-]+)"', aliases)]:
+            paths[alias] = (wide, high, path)
+    rules = ['.fa-solid::before,.fas::before,.fa-brands::before,.fab::before,'
+             '.fa-regular::before,.far::before{content:"";display:inline-block;width:1.25em;'
+             'height:1em;vertical-align:-0.125em;background-color:currentColor;'
+             "-webkit-mask:var(--course-icon) no-repeat center/contain;"
+             "mask:var(--course-icon) no-repeat center/contain}"]
+    for name in ICONS:
+        if name not in paths:
+            raise ValueError(f"the theme's Font Awesome bundle has no icon {name!r}")
+        wide, high, path = paths[name]
+        svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {wide} {high}'>"
+               f"<path d='{path}'/></svg>")
+        rules.append(f'.fa-{name}{{--course-icon:url("data:image/svg+xml,{quote_svg(svg)}")}}')
+    return "\n".join(rules) + "\n"
+
+
+def quote_svg(svg: str) -> str:
+    return svg.replace("%", "%25").replace("#", "%23").replace("<", "%3C").replace(">", "%3E")
+
+
+def write_icon_subset(app: Sphinx, exception: Exception | None) -> None:
+    """``_static/course-icons.css``, the icons the pages show, in place of the theme's
+    Font Awesome script (site/_templates/static/webpack-macros.html no longer loads it)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import pydata_sphinx_theme
+
+    bundle = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+              / "static" / "scripts" / "fontawesome.js").read_text(encoding="utf-8")
+    target = Path(app.outdir) / "_static" / "course-icons.css"
+    css = icon_subset_css(bundle)
+    if not target.is_file() or target.read_text(encoding="utf-8") != css:
+        target.write_text(css, encoding="utf-8")
+
+
+def drop_mathjax_without_maths(app: Sphinx, pagename: str, templatename: str,
+                               context: dict[str, Any], doctree: Any) -> None:
+    """No MathJax (its configuration and its 1 MB of scripts) on a page with no formula."""
+    body = context.get("body", "")
+    if 'class="math' in body or "\\(" in body or "\\[" in body:
+        return
+    context["script_files"][:] = [
+        script for script in context.get("script_files", [])
+        if "mathjax" not in str(getattr(script, "filename", script) or "").lower()
+        and "window.MathJax" not in str(getattr(script, "attributes", {}).get("body", ""))]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_editions", {}, "html")
     app.add_config_value("course_site_url", "", "html")
@@ -197,4 +314,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
     app.connect("build-finished", fill_empty_search_messages)
     app.connect("builder-inited", replace_inaccessible_markup)
+    app.connect("doctree-resolved", link_figures_to_full_size)
+    app.connect("doctree-resolved", keep_punctuation_with_formulas)
+    # After sphinx.ext.mathjax has added its scripts (priority 500).
+    app.connect("html-page-context", drop_mathjax_without_maths, priority=700)
+    app.connect("build-finished", write_icon_subset)
+    app.add_css_file("course-icons.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

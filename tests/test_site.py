@@ -539,3 +539,142 @@ def test_formulas_are_not_tab_stops(site, browser):
         ".length")
     formulas = browser.execute_script("return document.querySelectorAll('mjx-container').length")
     assert formulas > 50 and stops == 0, f"{stops} of {formulas} formulas are tab stops"
+
+
+# --- figures: sharp, and a tap away from full size ---------------------------------------------
+
+FIGURE_PAGES = [(language, name) for language, name in PAGES
+                if "{glue:figure}" in (ROOT / "book" / language / f"{name}.md")
+                .read_text(encoding="utf-8")]
+
+FIGURES = """
+return [...document.querySelectorAll('article figure img')].map(i => ({
+  src: i.currentSrc || i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+  link: i.closest('a[href]') ? i.closest('a[href]').href : null}));
+"""
+
+
+@pytest.mark.parametrize(("language", "name"), FIGURE_PAGES)
+def test_figures_are_sharp_and_open_full_size(site, browser, language, name):
+    """Each figure is a vector image or has at least two image pixels per CSS pixel shown
+    (a phone's or a laptop's high-density screen), at 390 and 1280 px, and is a link to
+    the image file itself, which the site serves."""
+    for pixels in (390, 1280):
+        width(browser, pixels)
+        open_page(browser, f"{site}{language}/{name}.html")
+        figures = browser.execute_script(FIGURES)
+        assert figures, f"no figure on {name}"
+        for figure in figures:
+            vector = figure["src"].split("?")[0].endswith(".svg")
+            assert vector or figure["natural"] >= 2 * figure["shown"], \
+                f"{pixels} px: {figure['src']} has {figure['natural']} pixels for " \
+                f"{figure['shown']:.0f} shown"
+            assert figure["link"] == figure["src"], f"not linked to full size: {figure}"
+    width(browser, 1280)
+    with urllib.request.urlopen(figures[0]["link"]) as response:
+        assert response.status == 200 and len(response.read()) > 1000
+
+
+# --- wide content: nothing wider than the text column, on a phone, a laptop and paper --------
+
+#: An A4 page's printable width in CSS pixels (210 mm less Chromium's default margins).
+PRINT_WIDTH = 718
+
+TOO_WIDE = """
+const article = document.querySelector('article.bd-article');
+const right = article.getBoundingClientRect().right + 1;
+const describe = e => e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0] + ' '
+  + Math.round(e.scrollWidth) + '>' + Math.round(e.clientWidth) + ': '
+  + (e.textContent || e.getAttribute('src') || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+const wide = [];
+// Boxes: neither sticking out of the column nor scrolling inside themselves.
+for (const e of article.querySelectorAll(
+    'mjx-container[display="true"], table, pre, img, .pst-scrollable-table-container,'
+    + ' .cell_output .output, div.highlight')) {
+  if (!e.getClientRects().length) continue;          // folded away
+  if (e.getBoundingClientRect().right > right || e.scrollWidth > e.clientWidth + 1)
+    wide.push(describe(e));
+}
+// Inline formulas: within the column.
+for (const e of article.querySelectorAll('mjx-container:not([display="true"])')) {
+  if (e.getClientRects().length && e.getBoundingClientRect().right > right)
+    wide.push(describe(e));
+}
+return {wide: wide.slice(0, 8), page: document.documentElement.scrollWidth,
+        window: window.innerWidth};
+"""
+
+
+ALONE_AFTER_FORMULA = """
+// Punctuation right after an inline formula that the browser put at the start of a new line.
+const found = [];
+for (const formula of document.querySelectorAll('article mjx-container:not([display="true"])')) {
+  const walker = document.createTreeWalker(document.querySelector('article'),
+                                           NodeFilter.SHOW_TEXT);
+  walker.currentNode = formula;
+  let text = walker.nextNode();
+  while (text && formula.contains(text)) text = walker.nextNode();
+  if (!text || !/^[.,;:)。、]/.test(text.data)) continue;
+  const range = document.createRange();
+  range.setStart(text, 0);
+  range.setEnd(text, 1);
+  const mark = range.getBoundingClientRect(), box = formula.getBoundingClientRect();
+  if (mark.top >= box.bottom - 2) found.push(formula.textContent.slice(0, 30) + text.data[0]);
+}
+return found;
+"""
+
+
+@pytest.mark.parametrize("medium", ["390 px", "1280 px", "print"])
+@pytest.mark.parametrize(("language", "name"), PAGES)
+def test_equations_tables_and_code_fit_the_column(site, browser, language, name, medium):
+    """Displayed equations, tables, code and outputs are no wider than the text column and do
+    not scroll inside their own boxes (on paper a scroll box cuts them off), the page itself
+    does not scroll sideways, and no full stop after an inline formula begins a line alone."""
+    pixels = PRINT_WIDTH if medium == "print" else int(medium.split()[0])
+    width(browser, pixels)
+    try:
+        open_page(browser, f"{site}{language}/{name}.html")
+        if medium == "print":
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            browser.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+        state = browser.execute_script(TOO_WIDE)
+        alone = browser.execute_script(ALONE_AFTER_FORMULA)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        width(browser, 1280)
+    assert state["wide"] == [], state["wide"]
+    assert state["page"] <= state["window"], state
+    assert alone == [], f"punctuation alone at the start of a line: {alone}"
+
+
+
+
+# --- page weight -------------------------------------------------------------------------------
+
+#: The most bytes a page of the English edition may load, everything included (uncompressed,
+#: nothing cached; the Japanese pages load the same files). Measured in one run: 2.5-4.1 MB
+#: a page before the site dropped the theme's Font Awesome script (1.4 MB), the search index
+#: on pages other than search, and MathJax on pages with no formula; after, see the README.
+PAGE_BUDGET = 1_500_000
+
+
+@pytest.mark.parametrize("name", build_book.page_names(build_book.ENGLISH))
+def test_a_page_weighs_less_than_the_budget(site, browser, name):
+    width(browser, 1280)
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        open_page(browser, f"{site}en/{name}.html")
+        events = network(browser)
+    finally:
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    urls, sizes = {}, {}
+    for event in events:
+        params = event.get("params", {})
+        if event["method"] == "Network.responseReceived":
+            urls[params["requestId"]] = params["response"]["url"].split("?")[0]
+        elif event["method"] == "Network.loadingFinished":
+            sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
+    total = sum(sizes.values())
+    heaviest = sorted(((size, urls.get(key, key)) for key, size in sizes.items()), reverse=True)
+    assert total <= PAGE_BUDGET, f"{name}: {total} bytes; heaviest: {heaviest[:5]}"
