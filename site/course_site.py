@@ -256,7 +256,9 @@ def icon_subset_css(bundle: str) -> str:
     for name, wide, high, aliases, path in ICON_DEFINITION.findall(bundle):
         for alias in [name, *re.findall(r'"([a-z0-9-]+)"', aliases)]:
             paths[alias] = (wide, high, path)
-    rules = ['.fa-solid::before,.fas::before,.fa-brands::before,.fab::before,'
+    rules = [# No Font Awesome web font either (the theme's CSS would fetch 150 kB for it).
+             ".fa-solid,.fas,.fa-brands,.fab,.fa-regular,.far{font-family:inherit!important}",
+             '.fa-solid::before,.fas::before,.fa-brands::before,.fab::before,'
              '.fa-regular::before,.far::before{content:"";display:inline-block;width:1.25em;'
              'height:1em;vertical-align:-0.125em;background-color:currentColor;'
              "-webkit-mask:var(--course-icon) no-repeat center/contain;"
