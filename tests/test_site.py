@@ -19,6 +19,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import re
 import shutil
 import socketserver
 import subprocess
@@ -681,3 +682,53 @@ def test_a_page_weighs_less_than_the_budget(site, browser, name):
     heaviest = sorted(((size, urls.get(key, key)) for key, size in sizes.items()), reverse=True)
     kind = "maths" if browser.find_elements(By.CSS_SELECTOR, "article .math") else "no maths"
     assert total <= PAGE_BUDGET[kind], f"{name} ({kind}): {total} bytes; heaviest: {heaviest[:5]}"
+
+
+
+# --- search results ----------------------------------------------------------------------------
+
+RESULTS = """
+return [...document.querySelectorAll('#search-results ul.search li')].map(item => ({
+  page: item.querySelector('a').getAttribute('href').split(/[?#]/)[0],
+  text: item.querySelector('p.context') ? item.querySelector('p.context').textContent : null,
+  marks: [...item.querySelectorAll('span.highlighted')].map(mark => mark.textContent)}));
+"""
+#: What only code cells and their outputs show, never the chapters' prose.
+CODE_ONLY = ("import ", "glue(", "tensor(", "plt.")
+
+
+def search(browser, site: str, language: str, query: str) -> list[dict]:
+    """The search page's results for ``query`` once every snippet has loaded."""
+    browser.get(f"{site}{language}/search.html?q={quote(query)}")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const s = document.querySelector('#search-results .search-summary');"
+        "return !!s && s.textContent.trim().length > 0;"))
+    WebDriverWait(browser, 30).until(lambda d: all(
+        result["text"] is not None for result in d.execute_script(RESULTS)))
+    return browser.execute_script(RESULTS)
+
+
+@pytest.mark.parametrize(("language", "query"),
+                         [("en", "gradient"), ("en", "loss"), ("ja", "連鎖律"),
+                          ("ja", "学習率")])
+def test_search_lists_each_page_once_with_a_prose_snippet(site, browser, language, query):
+    if language not in EDITIONS:
+        pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
+    results = search(browser, site, language, query)
+    assert results, f"nothing found for {query}"
+    pages = [result["page"] for result in results]
+    assert len(pages) == len(set(pages)), f"listed twice: {sorted(pages)}"
+    for result in results:
+        text = result["text"]
+        assert not re.search(r"\\[()\[\]]|\\[A-Za-z]+", text), f"TeX in {result}"
+        assert not [code for code in CODE_ONLY if code in text], f"code in {result}"
+    # The term as typed is highlighted whole, not only the parts the index split it into.
+    assert any(query in result["marks"] for result in results), results
+
+
+def test_the_language_switch_of_the_search_page_keeps_the_query(site, browser):
+    if "ja" not in EDITIONS:
+        pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
+    search(browser, site, "en", "gradient")
+    switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
+    assert switch.get_attribute("href") == f"{site}ja/search.html?q=gradient"
