@@ -656,6 +656,32 @@ def test_equations_tables_and_code_fit_the_column(site, browser, language, name,
 
 
 
+CELLS = """
+return [...document.querySelectorAll('article table.dataframe td')].map(cell => {
+  const style = getComputedStyle(cell);
+  return {text: cell.textContent.trim(), align: style.textAlign,
+          padding: Math.min(parseFloat(style.paddingLeft), parseFloat(style.paddingRight))};
+});
+"""
+
+
+def test_table_cells_have_room_and_their_numbers_line_up_right(site, browser):
+    """Chapter 3's tables of numbers: cells padded (they had 1 px), numbers right-aligned
+    under pandas' right-aligned headers (they were left-aligned), and shown as the numbers
+    the prose quotes, without float32 noise (39.7, not 39.700001)."""
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("03-"))
+    width(browser, 1280)
+    open_page(browser, f"{site}en/{name}.html")
+    cells = [cell for cell in browser.execute_script(CELLS)
+             if re.fullmatch(r"-?[\d.]+", cell["text"])]
+    assert len(cells) > 10, cells
+    assert all(cell["align"] == "right" and cell["padding"] >= 4 for cell in cells), \
+        [cell for cell in cells if cell["align"] != "right" or cell["padding"] < 4][:5]
+    noisy = [cell["text"] for cell in cells if re.search(r"\.\d*(00000|99999)\d$", cell["text"])]
+    assert noisy == [], f"float32 noise: {noisy}"
+
+
 # --- page weight -------------------------------------------------------------------------------
 
 #: The most bytes a page of the English edition may load, everything included (uncompressed,
