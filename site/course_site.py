@@ -1,4 +1,5 @@
-"""The course's own Sphinx extension: what joins the English and Japanese editions.
+"""The course's own Sphinx extension: what joins the English and Japanese editions, and what
+makes the site work for every reader.
 
 Each edition is a separate Sphinx build (Jupyter Book 1.x builds one language at a time) whose
 pages have the same names, so the page ``03-forward-pass`` of one edition is
@@ -6,6 +7,12 @@ pages have the same names, so the page ``03-forward-pass`` of one edition is
 editions' languages, labels and page lists into ``course_editions``; this extension turns
 them into a language switch in every page's header, ``<link rel="alternate" hreflang>``
 links both ways, and a download of the page's executed notebook.
+
+For readers on a phone, with a keyboard or a screen reader, or printing: figures link to
+their full-size image, a formula keeps the punctuation after it on its line, myst-nb's and
+docutils' markup that axe-core faults is written accessibly, and pages load only what they
+use (a subset of the theme's icons as CSS, MathJax where there is maths). The templates in
+``site/_templates`` and ``site/static/course.js`` do the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +20,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -177,7 +183,7 @@ def keep_punctuation_with_formulas(app: Sphinx, doctree: nodes.document, docname
     then began the next line alone."""
     for formula in list(doctree.findall(nodes.math)):
         after = formula.next_node(descend=False, siblings=True)
-        if not isinstance(after, nodes.Text) or not after.astext()[:1] in CLOSING_PUNCTUATION:
+        if not isinstance(after, nodes.Text) or after.astext()[:1] not in CLOSING_PUNCTUATION:
             continue
         text = after.astext()
         mark = len(text) - len(text.lstrip(CLOSING_PUNCTUATION))
@@ -241,7 +247,8 @@ ICONS = ("angle-left", "angle-right", "arrow-up", "bars", "bitbucket", "circle-h
          "home", "house", "lightbulb", "list", "magnifying-glass", "moon", "outdent", "pencil",
          "pencil-alt", "play", "rocket", "search", "spinner", "sun", "xmark")
 #: One icon in the theme's bundle: ``name:[width,height,[aliases],"code","path"]``.
-ICON_DEFINITION = re.compile(r'[,{]"?([a-z0-9-]+)"?:\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+","(M[^"]+)"\]')
+ICON_DEFINITION = re.compile(
+    r'[,{]"?([a-z0-9-]+)"?:\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+","(M[^"]+)"\]')
 
 
 def icon_subset_css(bundle: str) -> str:
