@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.labkit-setup
 setup: $(STAMP)
 
 $(STAMP): requirements-lock.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh \
-          scripts/install-actionlint.sh scripts/install-mathjax.sh
+          scripts/install-actionlint.sh scripts/install-mathjax.sh scripts/install-axe.sh
 	@scripts/check-prereqs.sh $(PYTHON)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-lock.txt
@@ -17,6 +17,7 @@ $(STAMP): requirements-lock.txt pyproject.toml scripts/build-horovod.sh scripts/
 	scripts/build-horovod.sh $(PY)
 	scripts/install-actionlint.sh $(VENV)/actionlint
 	scripts/install-mathjax.sh $(VENV)/mathjax
+	scripts/install-axe.sh $(VENV)/axe-core
 	@touch $(STAMP)
 
 lint: setup

@@ -1,4 +1,5 @@
-"""The course's own Sphinx extension: what joins the English and Japanese editions.
+"""The course's own Sphinx extension: what joins the English and Japanese editions, and what
+makes the site work for every reader.
 
 Each edition is a separate Sphinx build (Jupyter Book 1.x builds one language at a time) whose
 pages have the same names, so the page ``03-forward-pass`` of one edition is
@@ -6,16 +7,24 @@ pages have the same names, so the page ``03-forward-pass`` of one edition is
 editions' languages, labels and page lists into ``course_editions``; this extension turns
 them into a language switch in every page's header, ``<link rel="alternate" hreflang>``
 links both ways, and a download of the page's executed notebook.
+
+For readers on a phone, with a keyboard or a screen reader, or printing: figures link to
+their full-size image, a formula keeps the punctuation after it on its line, myst-nb's and
+docutils' markup that axe-core faults is written accessibly, and pages load only what they
+use (a subset of the theme's icons as CSS, MathJax where there is maths). The templates in
+``site/_templates`` and ``site/static/course.js`` do the rest.
 """
 
 from __future__ import annotations
 
 import json
-
+import posixpath
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 
 
@@ -142,6 +151,166 @@ def fill_empty_search_messages(app: Sphinx, exception: Exception | None) -> None
     path.write_text(text, encoding="utf-8")
 
 
+def link_figures_to_full_size(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Make each figure's image a link to the image file, so that a reader can open it full
+    size (on a phone a figure is shown at a third of its size). Sphinx links only images
+    given a size; the chapters' figures are not, and are SVG, sharp at any size."""
+    if app.builder.format != "html":
+        return
+    from sphinx.util.osutil import relative_uri
+
+    imgpath = relative_uri(app.builder.get_target_uri(docname), app.builder.imagedir)
+    for image in list(doctree.findall(nodes.image)):
+        if not isinstance(image.parent, nodes.figure):
+            continue
+        candidates = image.get("candidates") or {}
+        source = candidates.get("*") or next(iter(candidates.values()), image["uri"])
+        if source not in app.env.images:  # a remote image: nothing of the site to link
+            continue
+        link = nodes.reference("", "", internal=True, classes=["course-full-size"],
+                               refuri=posixpath.join(imgpath, app.env.images[source][1]))
+        image.replace_self(link)
+        link.append(image)
+
+
+#: What may not begin a line after an inline formula.
+CLOSING_PUNCTUATION = ".,;:!?)]}’”。、，．：；）」』"
+
+
+def keep_punctuation_with_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Group an inline formula with the punctuation right after it (``$x$.``) in one
+    unbreakable span: the browser may break a line after the formula's box, and a full stop
+    then began the next line alone."""
+    for formula in list(doctree.findall(nodes.math)):
+        after = formula.next_node(descend=False, siblings=True)
+        if not isinstance(after, nodes.Text) or after.astext()[:1] not in CLOSING_PUNCTUATION:
+            continue
+        text = after.astext()
+        mark = len(text) - len(text.lstrip(CLOSING_PUNCTUATION))
+        group = nodes.inline(classes=["course-nowrap"])
+        formula.replace_self(group)
+        group += [formula, nodes.Text(text[:mark])]
+        if text[mark:]:
+            after.parent.replace(after, nodes.Text(text[mark:]))
+        else:
+            after.parent.remove(after)
+
+
+# --- accessible markup where the theme's or docutils' own fails axe-core ---------------------
+
+def visit_hidden_code(self: Any, node: nodes.Element) -> None:
+    """myst-nb's folded code cell (``hide-input``) without the ``aria-label`` it puts on the
+    ``<summary>``: "Toggle hidden content" named a control that shows "Show code cell
+    source", so the name did not contain the visible label (WCAG 2.5.3). The summary's name
+    is now its visible text, which CSS switches between the two prompts."""
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n'
+                     f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n'
+                     f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n'
+                     "</summary>\n")
+
+
+def depart_hidden_code(self: Any, node: nodes.Element) -> None:
+    self.body.append("</details>\n")
+
+
+def visit_citation(self: Any, node: nodes.Element) -> None:
+    """A bibliography entry as a list item of its ``role="list"``: docutils marks each entry
+    ``role="doc-biblioentry"``, a role ARIA 1.2 deprecates, which leaves the list with no
+    item (axe: aria-deprecated-role, aria-required-children)."""
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div role="list" class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def depart_citation(self: Any, node: nodes.Element) -> None:
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
+
+
+def replace_inaccessible_markup(app: Sphinx) -> None:
+    """Once every extension has registered its nodes (myst-nb's among them), write these two
+    nodes the accessible way."""
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_code, depart_hidden_code))
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
+
+
+# --- page weight ------------------------------------------------------------------------------
+
+#: The Font Awesome icons the pages can show: the themes' buttons and navigation, the
+#: launch, repository, edit and issue buttons where the site knows its repository.
+ICONS = ("angle-left", "angle-right", "arrow-up", "bars", "bitbucket", "circle-half-stroke",
+         "code", "download", "expand", "file", "file-lines", "file-pdf", "github", "gitlab",
+         "home", "house", "lightbulb", "list", "magnifying-glass", "moon", "outdent", "pencil",
+         "pencil-alt", "play", "rocket", "search", "spinner", "sun", "xmark")
+#: One icon in the theme's bundle: ``name:[width,height,[aliases],"code","path"]``.
+ICON_DEFINITION = re.compile(
+    r'[,{]"?([a-z0-9-]+)"?:\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+","(M[^"]+)"\]')
+
+
+def icon_subset_css(bundle: str) -> str:
+    """CSS drawing ``ICONS`` from pydata-sphinx-theme's Font Awesome bundle: each ``<i
+    class="fa-... fa-NAME">`` gets its SVG path as a mask coloured with the text colour.
+
+    The theme loads all of Font Awesome as a 1.4 MB script on every page to show about
+    twenty icons; this file is a few kilobytes. The bundle holds the brands, regular and
+    solid sets in that order; the last definition of a name is the solid one the theme's
+    ``fa-solid`` asks for."""
+    paths: dict[str, tuple[str, str, str]] = {}
+    for name, wide, high, aliases, path in ICON_DEFINITION.findall(bundle):
+        for alias in [name, *re.findall(r'"([a-z0-9-]+)"', aliases)]:
+            paths[alias] = (wide, high, path)
+    rules = [# No Font Awesome web font either (the theme's CSS would fetch 150 kB for it).
+             ".fa-solid,.fas,.fa-brands,.fab,.fa-regular,.far{font-family:inherit!important}",
+             '.fa-solid::before,.fas::before,.fa-brands::before,.fab::before,'
+             '.fa-regular::before,.far::before{content:"";display:inline-block;width:1.25em;'
+             'height:1em;vertical-align:-0.125em;background-color:currentColor;'
+             "-webkit-mask:var(--course-icon) no-repeat center/contain;"
+             "mask:var(--course-icon) no-repeat center/contain}"]
+    for name in ICONS:
+        if name not in paths:
+            raise ValueError(f"the theme's Font Awesome bundle has no icon {name!r}")
+        wide, high, path = paths[name]
+        svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {wide} {high}'>"
+               f"<path d='{path}'/></svg>")
+        rules.append(f'.fa-{name}{{--course-icon:url("data:image/svg+xml,{quote_svg(svg)}")}}')
+    return "\n".join(rules) + "\n"
+
+
+def quote_svg(svg: str) -> str:
+    return svg.replace("%", "%25").replace("#", "%23").replace("<", "%3C").replace(">", "%3E")
+
+
+def write_icon_subset(app: Sphinx, exception: Exception | None) -> None:
+    """``_static/course-icons.css``, the icons the pages show, in place of the theme's
+    Font Awesome script (site/_templates/static/webpack-macros.html no longer loads it)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import pydata_sphinx_theme
+
+    bundle = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+              / "static" / "scripts" / "fontawesome.js").read_text(encoding="utf-8")
+    target = Path(app.outdir) / "_static" / "course-icons.css"
+    css = icon_subset_css(bundle)
+    if not target.is_file() or target.read_text(encoding="utf-8") != css:
+        target.write_text(css, encoding="utf-8")
+
+
+def drop_mathjax_without_maths(app: Sphinx, pagename: str, templatename: str,
+                               context: dict[str, Any], doctree: Any) -> None:
+    """No MathJax (its configuration and its 1 MB of scripts) on a page with no formula."""
+    body = context.get("body", "")
+    if 'class="math' in body or "\\(" in body or "\\[" in body:
+        return
+    context["script_files"][:] = [
+        script for script in context.get("script_files", [])
+        if "mathjax" not in str(getattr(script, "filename", script) or "").lower()
+        and "window.MathJax" not in str(getattr(script, "attributes", {}).get("body", ""))]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_editions", {}, "html")
     app.add_config_value("course_site_url", "", "html")
@@ -153,4 +322,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
     app.connect("build-finished", fill_empty_search_messages)
+    app.connect("builder-inited", replace_inaccessible_markup)
+    app.connect("doctree-resolved", link_figures_to_full_size)
+    app.connect("doctree-resolved", keep_punctuation_with_formulas)
+    # After sphinx.ext.mathjax has added its scripts (priority 500).
+    app.connect("html-page-context", drop_mathjax_without_maths, priority=700)
+    app.connect("build-finished", write_icon_subset)
+    app.add_css_file("course-icons.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -3,11 +3,16 @@ selenium, serving ``_build/html`` from this machine.
 
 Every page of every edition loads with no console error, no failed request and no request
 leaving the site (MathJax included: the maths must render offline), its maths is typeset, its
-images have loaded and have alt text, and at a phone's 390 px the text column does not scroll
-sideways. Chapter pages offer their executed ``.ipynb`` and, where the site knows its
-repository, a Binder launch link; the language switch leads to the same chapter in the other
-edition and back; Japanese search finds the chapters that use a term. Chapter 5's page weight
-and time to typeset maths, without and with MathJax, go to ``_build/browser-metrics.json``.
+images have loaded and have alt text, axe-core finds no WCAG 2 A/AA violation, and equations,
+tables and code fit the text column on a phone (390 px), a laptop (1280 px) and paper. On a
+phone a tap on ☰ or the contents button opens them; a keyboard reaches the header's controls
+and sees where its focus is, without stopping at every formula. Figures are sharp and open
+full size; each English page stays within a weight budget. Chapter pages offer their
+executed ``.ipynb`` and, where the site knows its repository, a Binder launch link; the
+language switch leads to the same chapter in the other edition and back (and keeps a search);
+search lists each page once with a snippet of prose, and Japanese search finds the chapters
+that use a term. Chapter 5's page weight and time to typeset maths, without and with MathJax,
+go to ``_build/browser-metrics.json``.
 
 ``.ci/run`` installs Chromium and its driver when they are missing; on a machine without them
 these tests skip and say so.
@@ -19,6 +24,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import re
 import shutil
 import socketserver
 import subprocess
@@ -44,7 +50,9 @@ SEARCH_TERMS = ("誤差逆伝播法", "連鎖律", "損失関数", "学習率")
 try:
     import selenium  # noqa: F401
     from selenium import webdriver
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # pragma: no cover - selenium is pinned in requirements.txt
     webdriver = None
@@ -220,18 +228,6 @@ def test_a_page_loads_cleanly_with_maths_images_and_alt_text(site, browser, lang
         assert image["alt"], f"no alt text: {image['src']}"
 
 
-@pytest.mark.parametrize(("language", "name"), PAGES)
-def test_at_390_px_the_text_column_does_not_scroll_sideways(site, browser, language, name):
-    width(browser, 390)
-    try:
-        open_page(browser, f"{site}{language}/{name}.html")
-        state = browser.execute_script(PAGE_STATE)
-    finally:
-        width(browser, 1280)
-    assert state["scrollWidth"] <= state["innerWidth"], state
-    assert state["sticksOut"] == [], state["sticksOut"]
-
-
 @pytest.mark.parametrize(("languages", "expected"),
                          [("en-US,en", "en"), ("fr-FR,fr", "en"), ("ja,en-US", "ja"),
                           ("fr-FR,ja-JP", "ja")])
@@ -383,3 +379,387 @@ def test_chapter_5_weight_and_time_to_typeset_maths(site, browser):
     (ROOT / "_build" / "browser-metrics.json").write_text(json.dumps(
         {"page": f"en/{name}.html", **measured}, indent=1) + "\n")
     assert measured["with_local_mathjax"]["bytes"] > measured["without_mathjax"]["bytes"]
+
+
+# --- a phone's reader: the navigation opens with a tap ------------------------------------------
+
+def tap(driver, element) -> None:
+    """A finger's tap on ``element``'s centre: touch events, from which the browser makes the
+    click a phone makes (no script calls the element's click())."""
+    x, y = driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'});"
+        "const r = arguments[0].getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];", element)
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent",
+                           {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def visible_one(driver, selector: str):
+    """The one element matching ``selector`` that a reader sees (there may be hidden others)."""
+    shown = [element for element in driver.find_elements(By.CSS_SELECTOR, selector)
+             if element.is_displayed()]
+    assert len(shown) == 1, f"{len(shown)} visible {selector}"
+    return shown[0]
+
+
+DIALOG_LINKS = """
+const dialog = document.querySelector(arguments[0]);
+if (!dialog || !dialog.open) return [];
+return [...dialog.querySelectorAll('a[href]')].filter(a => a.getClientRects().length > 0
+  && a.getBoundingClientRect().width > 0).map(a => a.getAttribute('href'));
+"""
+
+
+@pytest.mark.parametrize("language", sorted(EDITIONS))
+def test_at_390_px_a_tap_on_the_menu_and_contents_buttons_opens_them(site, browser, language):
+    name = next(page for page in build_book.page_names(EDITIONS[language])
+                if page.startswith("03-"))
+    width(browser, 390)
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                            {"enabled": True, "maxTouchPoints": 5})
+    try:
+        open_page(browser, f"{site}{language}/{name}.html")
+        tap(browser, visible_one(browser, ".primary-toggle"))
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(DIALOG_LINKS, "#pst-primary-sidebar-modal"))
+        chapters = browser.execute_script(DIALOG_LINKS, "#pst-primary-sidebar-modal")
+        # The book's contents: every other chapter is a link away.
+        assert any(href.startswith("04-") for href in chapters), chapters
+        ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+        WebDriverWait(browser, 5).until(lambda d: not d.execute_script(
+            "return document.querySelector('#pst-primary-sidebar-modal').open"))
+
+        tap(browser, visible_one(browser, ".secondary-toggle"))
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(DIALOG_LINKS, "#pst-secondary-sidebar-modal"))
+        sections = browser.execute_script(DIALOG_LINKS, "#pst-secondary-sidebar-modal")
+        assert sections and all(href.startswith("#") for href in sections), sections
+    finally:
+        browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        width(browser, 1280)
+
+
+def test_at_1280_px_the_menu_button_hides_and_shows_the_sidebar(site, browser):
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("03-"))
+    width(browser, 1280)
+    open_page(browser, f"{site}en/{name}.html")
+    sidebar = browser.find_element(By.ID, "pst-primary-sidebar")
+    assert sidebar.is_displayed()
+    toggle = visible_one(browser, ".primary-toggle")
+    ActionChains(browser).move_to_element(toggle).click().perform()
+    WebDriverWait(browser, 5).until(lambda d: not sidebar.is_displayed())
+    assert not browser.execute_script(
+        "return document.querySelector('#pst-primary-sidebar-modal').open")
+    ActionChains(browser).move_to_element(toggle).click().perform()
+    WebDriverWait(browser, 5).until(lambda d: sidebar.is_displayed())
+
+
+# --- accessibility: axe-core, the keyboard -----------------------------------------------------
+
+AXE = ROOT / ".venv" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
+#: WCAG 2.0, 2.1 and 2.2, levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+  .then(result => done(result.violations.map(v => v.id + ' (' + v.help + '): '
+          + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))),
+        error => done(['axe failed: ' + error]));
+"""
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed: make setup installs "
+                                               "it (scripts/install-axe.sh)")
+@pytest.mark.parametrize(("language", "name"), PAGES + EXTRA_PAGES)
+def test_axe_finds_no_wcag_violation(site, browser, language, name):
+    width(browser, 1280)
+    open_page(browser, f"{site}{language}/{name}.html")
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    assert browser.execute_async_script(AXE_RUN, AXE_TAGS) == []
+
+
+FOCUS_STYLE = """
+const e = arguments[0], s = getComputedStyle(e);
+return {outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
+                 ? s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor : '',
+        shadow: s.boxShadow === 'none' ? '' : s.boxShadow};
+"""
+
+#: The article header's controls a keyboard reader reaches, by what they do.
+CONTROLS = {"menu": ".bd-header-article .primary-toggle",
+            "language switch": "a.course-language-switch",
+            "download": ".dropdown-download-buttons > button",
+            "colour mode": ".bd-header-article .theme-switch-button"}
+
+
+@pytest.mark.parametrize("language", sorted(EDITIONS))
+def test_tab_reaches_each_header_control_and_shows_where_the_focus_is(site, browser, language):
+    name = next(page for page in build_book.page_names(EDITIONS[language])
+                if page.startswith("05-"))
+    width(browser, 1280)
+    open_page(browser, f"{site}{language}/{name}.html")
+    wanted = {what: visible_one(browser, selector) for what, selector in CONTROLS.items()
+              if browser.find_elements(By.CSS_SELECTOR, selector)}
+    assert {"menu", "download"} <= set(wanted)
+    unfocused = {what: browser.execute_script(FOCUS_STYLE, element)
+                 for what, element in wanted.items()}
+    focused = {}
+    for _ in range(60):  # the skip link, the search button and the sidebar's links come first
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        active = browser.switch_to.active_element
+        for what, element in wanted.items():
+            if active == element:
+                focused[what] = browser.execute_script(FOCUS_STYLE, element)
+        if len(focused) == len(wanted):
+            break
+    assert set(focused) == set(wanted), f"never reached by Tab: {set(wanted) - set(focused)}"
+    for what in wanted:
+        shown = focused[what]
+        assert (shown["outline"] or shown["shadow"]) and shown != unfocused[what], \
+            f"{what}: no focus indicator ({shown})"
+
+
+def test_formulas_are_not_tab_stops(site, browser):
+    """Chapter 5 has the most formulas: none of them is a stop of the Tab key (MathJax's
+    menu stays on the context menu)."""
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("05-"))
+    width(browser, 1280)
+    assert open_page(browser, f"{site}en/{name}.html") == "typeset"
+    stops = browser.execute_script(
+        "return [...document.querySelectorAll('mjx-container')].filter(m => m.tabIndex >= 0)"
+        ".length")
+    formulas = browser.execute_script("return document.querySelectorAll('mjx-container').length")
+    assert formulas > 50 and stops == 0, f"{stops} of {formulas} formulas are tab stops"
+
+
+# --- figures: sharp, and a tap away from full size ---------------------------------------------
+
+FIGURE_PAGES = [(language, name) for language, name in PAGES
+                if "{glue:figure}" in (ROOT / "book" / language / f"{name}.md")
+                .read_text(encoding="utf-8")]
+
+FIGURES = """
+return [...document.querySelectorAll('article figure img')].map(i => ({
+  src: i.currentSrc || i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+  link: i.closest('a[href]') ? i.closest('a[href]').href : null}));
+"""
+
+
+@pytest.mark.parametrize(("language", "name"), FIGURE_PAGES)
+def test_figures_are_sharp_and_open_full_size(site, browser, language, name):
+    """Each figure is a vector image or has at least two image pixels per CSS pixel shown
+    (a phone's or a laptop's high-density screen), at 390 and 1280 px, and is a link to
+    the image file itself, which the site serves."""
+    for pixels in (390, 1280):
+        width(browser, pixels)
+        open_page(browser, f"{site}{language}/{name}.html")
+        figures = browser.execute_script(FIGURES)
+        assert figures, f"no figure on {name}"
+        for figure in figures:
+            vector = figure["src"].split("?")[0].endswith(".svg")
+            assert vector or figure["natural"] >= 2 * figure["shown"], \
+                f"{pixels} px: {figure['src']} has {figure['natural']} pixels for " \
+                f"{figure['shown']:.0f} shown"
+            assert figure["link"] == figure["src"], f"not linked to full size: {figure}"
+    width(browser, 1280)
+    with urllib.request.urlopen(figures[0]["link"]) as response:
+        assert response.status == 200 and len(response.read()) > 1000
+
+
+# --- wide content: nothing wider than the text column, on a phone, a laptop and paper --------
+
+#: An A4 page's printable width in CSS pixels (210 mm less Chromium's default margins).
+PRINT_WIDTH = 718
+
+TOO_WIDE = """
+const article = document.querySelector('article.bd-article');
+const right = article.getBoundingClientRect().right + 1;
+const describe = e => e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0] + ' '
+  + Math.round(e.scrollWidth) + '>' + Math.round(e.clientWidth) + ': '
+  + (e.textContent || e.getAttribute('src') || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+const wide = [];
+// Boxes: neither sticking out of the column nor scrolling inside themselves.
+for (const e of article.querySelectorAll(
+    'mjx-container[display="true"], table, pre, img, .pst-scrollable-table-container,'
+    + ' .cell_output .output, div.highlight')) {
+  if (!e.getClientRects().length) continue;          // folded away
+  if (e.getBoundingClientRect().right > right || e.scrollWidth > e.clientWidth + 1)
+    wide.push(describe(e));
+}
+// Inline formulas: within the column.
+for (const e of article.querySelectorAll('mjx-container:not([display="true"])')) {
+  if (e.getClientRects().length && e.getBoundingClientRect().right > right)
+    wide.push(describe(e));
+}
+return {wide: wide.slice(0, 8), page: document.documentElement.scrollWidth,
+        window: window.innerWidth};
+"""
+
+
+ALONE_AFTER_FORMULA = """
+// Punctuation right after an inline formula that the browser put at the start of a new line.
+const found = [];
+for (const formula of document.querySelectorAll('article mjx-container:not([display="true"])')) {
+  const walker = document.createTreeWalker(document.querySelector('article'),
+                                           NodeFilter.SHOW_TEXT);
+  walker.currentNode = formula;
+  let text = walker.nextNode();
+  while (text && formula.contains(text)) text = walker.nextNode();
+  if (!text || !/^[.,;:)。、]/.test(text.data)) continue;
+  const range = document.createRange();
+  range.setStart(text, 0);
+  range.setEnd(text, 1);
+  const mark = range.getBoundingClientRect(), box = formula.getBoundingClientRect();
+  if (mark.top >= box.bottom - 2) found.push(formula.textContent.slice(0, 30) + text.data[0]);
+}
+return found;
+"""
+
+
+@pytest.mark.parametrize("media", ["390 px", "1280 px and print"])
+@pytest.mark.parametrize(("language", "name"), PAGES)
+def test_equations_tables_and_code_fit_the_column(site, browser, language, name, media):
+    """Displayed equations, tables, code and outputs are no wider than the text column and do
+    not scroll inside their own boxes (on paper a scroll box cuts them off), nothing else
+    sticks out of the column, the page itself does not scroll sideways, and no full stop
+    after an inline formula begins a line alone: on a phone, on a laptop, and printed (the
+    page loaded at 1280 px, then laid out for paper)."""
+    found = {}
+    try:
+        if media == "390 px":
+            width(browser, 390)
+            open_page(browser, f"{site}{language}/{name}.html")
+            found["390 px"] = browser.execute_script(TOO_WIDE)
+            found["390 px"]["alone"] = browser.execute_script(ALONE_AFTER_FORMULA)
+            found["390 px"]["sticksOut"] = browser.execute_script(PAGE_STATE)["sticksOut"]
+        else:
+            width(browser, 1280)
+            open_page(browser, f"{site}{language}/{name}.html")
+            found["1280 px"] = browser.execute_script(TOO_WIDE)
+            found["1280 px"]["alone"] = browser.execute_script(ALONE_AFTER_FORMULA)
+            width(browser, PRINT_WIDTH)
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            browser.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+            found["print"] = browser.execute_script(TOO_WIDE)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        width(browser, 1280)
+    for medium, state in found.items():
+        assert state["wide"] == [], f"{medium}: {state['wide']}"
+        assert state["page"] <= state["window"], f"{medium}: {state}"
+        assert state.get("alone", []) == [], f"{medium}: punctuation alone: {state['alone']}"
+        assert state.get("sticksOut", []) == [], f"{medium}: {state['sticksOut']}"
+
+
+
+
+CELLS = """
+return [...document.querySelectorAll('article table.dataframe td')].map(cell => {
+  const style = getComputedStyle(cell);
+  return {text: cell.textContent.trim(), align: style.textAlign,
+          padding: Math.min(parseFloat(style.paddingLeft), parseFloat(style.paddingRight))};
+});
+"""
+
+
+def test_table_cells_have_room_and_their_numbers_line_up_right(site, browser):
+    """Chapter 3's tables of numbers: cells padded (they had 1 px), numbers right-aligned
+    under pandas' right-aligned headers (they were left-aligned), and shown as the numbers
+    the prose quotes, without float32 noise (39.7, not 39.700001)."""
+    name = next(page for page in build_book.page_names(build_book.ENGLISH)
+                if page.startswith("03-"))
+    width(browser, 1280)
+    open_page(browser, f"{site}en/{name}.html")
+    cells = [cell for cell in browser.execute_script(CELLS)
+             if re.fullmatch(r"-?[\d.]+", cell["text"])]
+    assert len(cells) > 10, cells
+    assert all(cell["align"] == "right" and cell["padding"] >= 4 for cell in cells), \
+        [cell for cell in cells if cell["align"] != "right" or cell["padding"] < 4][:5]
+    noisy = [cell["text"] for cell in cells if re.search(r"\.\d*(00000|99999)\d$", cell["text"])]
+    assert noisy == [], f"float32 noise: {noisy}"
+
+
+# --- page weight -------------------------------------------------------------------------------
+
+#: The most bytes a page of the English edition may load, everything included (uncompressed,
+#: nothing cached; the Japanese pages load the same files), with and without formulas.
+#: Measured in one run, main's build against this one: pages with formulas 3.7-4.1 MB before,
+#: 2.0-2.5 MB after (MathJax itself is 1.2 MB of it); pages without 2.5-3.7 MB before (the
+#: theme's Font Awesome script, 1.4 MB, the search index, MathJax where unused), 0.75-0.97 MB
+#: after. The budgets leave about a tenth for growth.
+PAGE_BUDGET = {"maths": 2_700_000, "no maths": 1_100_000}
+
+
+@pytest.mark.parametrize("name", build_book.page_names(build_book.ENGLISH))
+def test_a_page_weighs_less_than_the_budget(site, browser, name):
+    width(browser, 1280)
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        open_page(browser, f"{site}en/{name}.html")
+        events = network(browser)
+    finally:
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    urls, sizes = {}, {}
+    for event in events:
+        params = event.get("params", {})
+        if event["method"] == "Network.responseReceived":
+            urls[params["requestId"]] = params["response"]["url"].split("?")[0]
+        elif event["method"] == "Network.loadingFinished":
+            sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
+    total = sum(sizes.values())
+    heaviest = sorted(((size, urls.get(key, key)) for key, size in sizes.items()), reverse=True)
+    kind = "maths" if browser.find_elements(By.CSS_SELECTOR, "article .math") else "no maths"
+    assert total <= PAGE_BUDGET[kind], f"{name} ({kind}): {total} bytes; heaviest: {heaviest[:5]}"
+
+
+
+# --- search results ----------------------------------------------------------------------------
+
+RESULTS = """
+return [...document.querySelectorAll('#search-results ul.search li')].map(item => ({
+  page: item.querySelector('a').getAttribute('href').split(/[?#]/)[0],
+  text: item.querySelector('p.context') ? item.querySelector('p.context').textContent : null,
+  marks: [...item.querySelectorAll('span.highlighted')].map(mark => mark.textContent)}));
+"""
+#: What only code cells and their outputs show, never the chapters' prose.
+CODE_ONLY = ("import ", "glue(", "tensor(", "plt.")
+
+
+def search(browser, site: str, language: str, query: str) -> list[dict]:
+    """The search page's results for ``query`` once every snippet has loaded."""
+    browser.get(f"{site}{language}/search.html?q={quote(query)}")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const s = document.querySelector('#search-results .search-summary');"
+        "return !!s && s.textContent.trim().length > 0;"))
+    WebDriverWait(browser, 30).until(lambda d: all(
+        result["text"] is not None for result in d.execute_script(RESULTS)))
+    return browser.execute_script(RESULTS)
+
+
+@pytest.mark.parametrize(("language", "query"),
+                         [("en", "gradient"), ("en", "loss"), ("ja", "連鎖律"),
+                          ("ja", "学習率")])
+def test_search_lists_each_page_once_with_a_prose_snippet(site, browser, language, query):
+    if language not in EDITIONS:
+        pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
+    results = search(browser, site, language, query)
+    assert results, f"nothing found for {query}"
+    pages = [result["page"] for result in results]
+    assert len(pages) == len(set(pages)), f"listed twice: {sorted(pages)}"
+    for result in results:
+        text = result["text"]
+        assert not re.search(r"\\[()\[\]]|\\[A-Za-z]+", text), f"TeX in {result}"
+        assert not [code for code in CODE_ONLY if code in text], f"code in {result}"
+    # The term as typed is highlighted whole, not only the parts the index split it into.
+    assert any(query in result["marks"] for result in results), results
+
+
+def test_the_language_switch_of_the_search_page_keeps_the_query(site, browser):
+    if "ja" not in EDITIONS:
+        pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
+    search(browser, site, "en", "gradient")
+    switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
+    assert switch.get_attribute("href") == f"{site}ja/search.html?q=gradient"
