@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -48,6 +50,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -621,6 +624,27 @@ def write_site_root(present: list[Edition]) -> None:
         sitemap.unlink()
 
 
+#: Held while a build reads and writes ``_build``.
+LOCK_NAME = ".build.lock"
+
+
+@contextlib.contextmanager
+def exclusive_build(build_dir: Path = BUILD) -> Iterator[None]:
+    """Hold ``_build``'s lock: one build at a time. Two builds at once (``make book`` beside
+    the tests, or the test modules that build the book running in parallel workers) would
+    execute the same chapters twice and write the same files at the same time; the second
+    waits here instead and then finds the first one's work done (a rebuild with nothing
+    changed takes about a second)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / LOCK_NAME, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another build of {build_dir} to finish", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock, even if the build raised
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--builder", default="html", choices=("html", "linkcheck"))
@@ -630,7 +654,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="chapters executed at once (default: one per CPU core)")
     args = parser.parse_args(argv)
 
-    start = time.perf_counter()
     present = editions_present()
     if len(present) < len(EDITIONS):
         print("book/ja has no chapter yet: building the English edition only", flush=True)
@@ -640,6 +663,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"book FAILED: the Japanese edition departs from the English in "
               f"{len(problems)} place(s) (code cells and glue names must match)", flush=True)
         return 1
+    with exclusive_build():
+        return build(args, present)
+
+
+def build(args: argparse.Namespace, present: list[Edition]) -> int:
+    """Execute what the cache lacks, render the chosen editions, join the site; timed from
+    here (after any wait for another build)."""
+    start = time.perf_counter()
     stale = invalidate_if_stale(ROOT, CACHE)
     if stale:
         names = ", ".join(sorted({path.stem for path in stale}))
