@@ -22,8 +22,10 @@ $(STAMP): requirements.txt pyproject.toml scripts/build-horovod.sh scripts/check
 lint: setup
 	$(VENV)/bin/ruff check labkit tests bench
 
+# Two workers (pytest-xdist), longest work first, tests that share a cluster, a server or
+# the built book kept together in one worker: tests/conftest.py. Then the ten slowest tests.
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=10
 
 book: setup
 	@$(PY) scripts/build_book.py

@@ -586,6 +586,13 @@ ROOT_PAGE = """<!DOCTYPE html>
 """
 
 
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless the file holds it already (a page being read meanwhile is never
+    seen half-written by a rebuild that changes nothing)."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
 def write_site_root(present: list[Edition]) -> None:
     """``_build/html``: the root page that sends a reader to their language, the editions
     (links to their build folders), and a sitemap index when the site's address is known."""
@@ -595,13 +602,16 @@ def write_site_root(present: list[Edition]) -> None:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     for edition in EDITIONS:
         link = SITE / edition.language
+        target = Path("..") / edition.language / "html"
+        if edition in present and link.is_symlink() and Path(os.readlink(link)) == target:
+            continue  # as it was: a browser reading the site meanwhile never sees it missing
         if link.is_symlink() or link.exists():
             if not link.is_symlink():
                 shutil.rmtree(link)
             else:
                 link.unlink()
         if edition in present:
-            link.symlink_to(Path("..") / edition.language / "html", target_is_directory=True)
+            link.symlink_to(target, target_is_directory=True)
     titles = {edition.language: edition.label for edition in present}
     page = ROOT_PAGE.format(
         title=config.get("title", ""),
@@ -610,16 +620,16 @@ def write_site_root(present: list[Edition]) -> None:
                              for language in titles),
         links="\n".join(f'<li><a href="{language}/" hreflang="{language}" lang="{language}">'
                         f"{label}</a></li>" for language, label in titles.items()))
-    (SITE / "index.html").write_text(page, encoding="utf-8")
-    (SITE / ".nojekyll").write_text("")
+    write_if_changed(SITE / "index.html", page)
+    write_if_changed(SITE / ".nojekyll", "")
     address = site_url(config)
     sitemap = SITE / "sitemap.xml"
     if address:
         entries = "".join(f"  <sitemap><loc>{address}{language}/sitemap.xml</loc></sitemap>\n"
                           for language in titles)
-        sitemap.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
-                           '"http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-                           f"{entries}</sitemapindex>\n", encoding="utf-8")
+        write_if_changed(sitemap, '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex '
+                         'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                         f"{entries}</sitemapindex>\n")
     elif sitemap.exists():
         sitemap.unlink()
 

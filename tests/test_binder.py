@@ -24,8 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 #: In requirements.txt but not needed to run the chapters (they build or check the site).
-DEVELOPER_ONLY = {"jupyter-book", "sphinx-book-theme", "pytest", "ruff", "selenium",
-                  "sphinx-sitemap", "sphinx-tsegsearch", "sphinxext-opengraph"}
+DEVELOPER_ONLY = {"jupyter-book", "sphinx-book-theme", "pytest", "pytest-xdist", "execnet",
+                  "ruff", "selenium", "sphinx-sitemap", "sphinx-tsegsearch",
+                  "sphinxext-opengraph"}
 #: Only in the Binder image: the interface.
 BINDER_ONLY = {"jupyterlab", "jupyterlab-myst", "myst-nb"}
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
