@@ -5,14 +5,16 @@ pytest 9 no longer reads (a node's id is ``item._id`` now), so every test became
 and the groups were silently ignored. Here the workers write each test's group, as they
 collect, into a plan the controller's scheduler reads (through xdist's own hooks, with no
 private attribute of pytest): :class:`GroupScheduling` is xdist's scope scheduling with the
-plan's groups as scopes, and a test without a group is a unit of its own. Units are handed
-out in collection order, so the workers' collection order is the order work is taken.
+plan's groups as scopes, and a test without a group is a unit of its own. With
+``--no-loadscope-reorder`` (as `make test` runs) units are handed out in collection order, so
+the workers' collection order is the order in which work is taken.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,15 +23,16 @@ from xdist.scheduler import LoadScopeScheduling
 
 #: Key of ``workerinput``: the folder where each worker writes its plan.
 PLAN_KEY = "labkit_group_plan"
+_PLAN_FOLDER = pytest.StashKey[Path]()
 
 
 def plan_folder(config: pytest.Config) -> Path:
-    """The controller's folder for the workers' plans, made once per run."""
-    folder = getattr(config, "_labkit_plan_folder", None)
-    if folder is None:
+    """The controller's folder for the workers' plans, made once per run, removed at its end."""
+    if _PLAN_FOLDER not in config.stash:
         folder = Path(tempfile.mkdtemp(prefix="xdist-groups-"))
-        config._labkit_plan_folder = folder
-    return folder
+        config.stash[_PLAN_FOLDER] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return config.stash[_PLAN_FOLDER]
 
 
 def group_of(item: pytest.Item) -> str | None:
