@@ -23,8 +23,12 @@ $(STAMP): requirements-lock.txt pyproject.toml scripts/build-horovod.sh scripts/
 lint: setup
 	$(VENV)/bin/ruff check labkit tests bench
 
+# Tests in TEST_WORKERS processes (pytest-xdist), longest work first, tests that share a
+# cluster, a server or the built book kept in one worker (tests/conftest.py); then the ten
+# slowest tests. Each worker starts its own Spark session.
+TEST_WORKERS ?= 2
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=10
 
 book: setup
 	@$(PY) scripts/build_book.py

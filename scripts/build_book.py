@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -48,6 +50,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -583,6 +586,13 @@ ROOT_PAGE = """<!DOCTYPE html>
 """
 
 
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless the file holds it already (a page being read meanwhile is never
+    seen half-written by a rebuild that changes nothing)."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
 def write_site_root(present: list[Edition]) -> None:
     """``_build/html``: the root page that sends a reader to their language, the editions
     (links to their build folders), and a sitemap index when the site's address is known."""
@@ -592,13 +602,16 @@ def write_site_root(present: list[Edition]) -> None:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     for edition in EDITIONS:
         link = SITE / edition.language
+        target = Path("..") / edition.language / "html"
+        if edition in present and link.is_symlink() and Path(os.readlink(link)) == target:
+            continue  # as it was: a browser reading the site meanwhile never sees it missing
         if link.is_symlink() or link.exists():
             if not link.is_symlink():
                 shutil.rmtree(link)
             else:
                 link.unlink()
         if edition in present:
-            link.symlink_to(Path("..") / edition.language / "html", target_is_directory=True)
+            link.symlink_to(target, target_is_directory=True)
     titles = {edition.language: edition.label for edition in present}
     page = ROOT_PAGE.format(
         title=config.get("title", ""),
@@ -607,18 +620,39 @@ def write_site_root(present: list[Edition]) -> None:
                              for language in titles),
         links="\n".join(f'<li><a href="{language}/" hreflang="{language}" lang="{language}">'
                         f"{label}</a></li>" for language, label in titles.items()))
-    (SITE / "index.html").write_text(page, encoding="utf-8")
-    (SITE / ".nojekyll").write_text("")
+    write_if_changed(SITE / "index.html", page)
+    write_if_changed(SITE / ".nojekyll", "")
     address = site_url(config)
     sitemap = SITE / "sitemap.xml"
     if address:
         entries = "".join(f"  <sitemap><loc>{address}{language}/sitemap.xml</loc></sitemap>\n"
                           for language in titles)
-        sitemap.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
-                           '"http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-                           f"{entries}</sitemapindex>\n", encoding="utf-8")
+        write_if_changed(sitemap, '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex '
+                         'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                         f"{entries}</sitemapindex>\n")
     elif sitemap.exists():
         sitemap.unlink()
+
+
+#: Held while a build reads and writes ``_build``.
+LOCK_NAME = ".build.lock"
+
+
+@contextlib.contextmanager
+def exclusive_build(build_dir: Path = BUILD) -> Iterator[None]:
+    """Hold ``_build``'s lock: one build at a time. Two builds at once (``make book`` beside
+    the tests, or the test modules that build the book running in parallel workers) would
+    execute the same chapters twice and write the same files at the same time; the second
+    waits here instead and then finds the first one's work done (a rebuild with nothing
+    changed takes about a second)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / LOCK_NAME, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another build of {build_dir} to finish", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock, even if the build raised
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -630,7 +664,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="chapters executed at once (default: one per CPU core)")
     args = parser.parse_args(argv)
 
-    start = time.perf_counter()
     present = editions_present()
     if len(present) < len(EDITIONS):
         print("book/ja has no chapter yet: building the English edition only", flush=True)
@@ -640,6 +673,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"book FAILED: the Japanese edition departs from the English in "
               f"{len(problems)} place(s) (code cells and glue names must match)", flush=True)
         return 1
+    with exclusive_build():
+        return build(args, present)
+
+
+def build(args: argparse.Namespace, present: list[Edition]) -> int:
+    """Execute what the cache lacks, render the chosen editions, join the site; timed from
+    here (after any wait for another build)."""
+    start = time.perf_counter()
     stale = invalidate_if_stale(ROOT, CACHE)
     if stale:
         names = ", ".join(sorted({path.stem for path in stale}))

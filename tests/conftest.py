@@ -1,11 +1,85 @@
-"""Shared fixtures: one real local Spark session for the whole run, and the prepared data."""
+"""Shared fixtures: one real local Spark session for the whole run, and the prepared data.
+
+`make test` runs the tests in two pytest-xdist workers (``-n 2 --dist loadgroup``), each a
+process with its own Spark session. Two rules keep that as honest as a serial run and make it
+fast:
+
+- tests that share something expensive a module starts (a fresh Binder environment, a
+  standalone cluster, a kernel, the exported notebooks, the built book) run in one worker, so
+  that it is started once: ``pytest_collection_modifyitems`` gives them one ``xdist_group``;
+- the workers take the longest work first (the cold book build, then what starts processes),
+  and the many short tests last, where they fill the gaps; the browser tests come at the very
+  end, when the site they read has long been built.
+
+A serial ``pytest`` runs the same tests in their usual order. pytest-xdist's own
+``loadgroup`` ignores groups under pytest 9; tests/worker_groups.py makes them work.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+# The hooks that make --dist loadgroup honour the groups (pytest finds them here by name).
+from worker_groups import (  # noqa: F401
+    group_of,
+    pytest_collection_finish,
+    pytest_configure_node,
+    pytest_xdist_make_scheduler,
+)
+
 from labkit.pipeline import Prepared, prepare
 from labkit.spark import get_spark
+
+#: (test module, module-scoped fixture) -> the xdist group of every test that uses it. Each
+#: fixture starts something that takes seconds to minutes; in another worker it would be
+#: started again. The built book is one group across modules: its first build is the cold one
+#: (minutes), and the worker running it should not leave the other one waiting for it.
+SHARED_FIXTURES = {
+    ("test_book", "built_book"): "book",
+    ("test_apparatus", "built_book"): "book",
+    ("test_binder", "binder_env"): "binder-env",
+    ("test_binder", "jupyterlab"): "binder-env",
+    ("test_databricks", "exported"): "databricks-export",
+    ("test_databricks", "oldest_pyspark"): "oldest-pyspark",
+    ("test_distributed", "standalone"): "standalone-cluster",
+    ("test_notebook", "executed"): "notebook-kernel",
+}
+#: Run after everything else: they read the site the "book" group builds.
+LAST_MODULES = ("test_site",)
+
+
+def shared_group(item: pytest.Item) -> str | None:
+    module = item.module.__name__ if item.module else ""
+    for name in item.fixturenames:
+        group = SHARED_FIXTURES.get((module, name))
+        if group:
+            return group
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {}
+    for item in items:
+        group = shared_group(item)
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
+        groups[item] = group_of(item)
+    if not hasattr(config, "workerinput"):
+        return  # not an xdist worker: a serial run keeps the modules' own order
+
+    slow_groups = {group for item, group in groups.items()
+                   if group and item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> int:
+        if groups[item] == "book":
+            return 0
+        if item.module.__name__ in LAST_MODULES:
+            return 3
+        if item.get_closest_marker("slow") or groups[item] in slow_groups:
+            return 1
+        return 2
+
+    items.sort(key=rank)  # stable: each rank keeps the collection order
 
 
 @pytest.fixture(scope="session")

@@ -235,6 +235,27 @@ def test_jupyter_book_reuses_every_run_the_parallel_step_made(built_book):
         assert output.count("Using cached notebook") >= int(executed.group(1))
 
 
+def test_a_second_build_waits_for_the_first(tmp_path):
+    """Two builds of one ``_build`` (parallel test workers, or ``make book`` beside the
+    tests) run one after the other: the second, a real other process, waits for the lock."""
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import build_book\n"
+              "from pathlib import Path\n"
+              "with build_book.exclusive_build(Path(sys.argv[2])):\n"
+              "    print('building', flush=True)\n")
+    with build_book.exclusive_build(tmp_path):
+        second = subprocess.Popen([sys.executable, "-c", script, str(BUILD_SCRIPT.parent),
+                                   str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        try:
+            waiting = second.stdout.readline()
+            assert waiting == f"waiting for another build of {tmp_path} to finish\n"
+            assert second.poll() is None  # still waiting while we hold the lock
+        except BaseException:
+            second.kill()
+            raise
+    out, _ = second.communicate(timeout=60)
+    assert out == "building\n" and second.returncode == 0
+
+
 def test_a_changed_stylesheet_makes_sphinx_render_the_pages_again(tmp_path):
     (tmp_path / "_static").mkdir()
     (tmp_path / "_static" / "course.css").write_text("pre { font-size: 12px; }")
