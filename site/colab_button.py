@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from sphinx.application import Sphinx
 from sphinx.locale import get_translation
@@ -36,13 +37,25 @@ def colab_url(owner: str, name: str, language: str, pagename: str) -> str | None
             f"{COLAB_FOLDER}/{language}/{pagename}.ipynb")
 
 
+def github_repository(repo_url: str) -> tuple[str, str] | None:
+    """(owner, name) of a github.com repository address; None for any other address."""
+    parts = urlsplit(repo_url.strip().rstrip("/").removesuffix(".git"))
+    path = parts.path.strip("/").split("/")
+    if parts.scheme != "https" or parts.netloc != "github.com" or len(path) != 2 or "" in path:
+        return None
+    return path[0], path[1]
+
+
 def add_colab_button(app: Sphinx, pagename: str, templatename: str,
                      context: dict[str, Any], doctree: Any) -> None:
     """Add the button to the page's launch menu (made by the theme), or make the menu. Only
-    for a repository on github.com: Colab opens notebooks from nowhere else."""
-    owner, name = context.get("github_user"), context.get("github_repo")
-    if not (owner and name) or context.get("github_url") != "https://github.com":
+    for a repository on github.com, and only one the build was given (``repository_url``,
+    as site/launch.py reads it): Jupyter Book fills the page context's ``github_user`` with
+    its own repository when none is known, and a button there would open another project."""
+    found = github_repository(app.config.html_theme_options.get("repository_url") or "")
+    if found is None:
         return
+    owner, name = found
     url = colab_url(owner, name, app.config.language or "en", pagename)
     if url is None or "header_buttons" not in context:
         return

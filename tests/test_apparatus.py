@@ -188,23 +188,24 @@ def stray_images(notebook: dict, text: str) -> list[str]:
 
 
 class PageImages(HTMLParser):
-    """Collects each ``<img>`` of a page's main content: its alt text, whether it sits in a
-    ``<figure>`` and whether that figure has a number (``caption-number``)."""
+    """Collects each ``<img>`` of a page's content (the theme's ``<article>``, not the buttons
+    above it): its alt text, whether it sits in a ``<figure>`` and whether that figure has a
+    number (``caption-number``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.stack: list[str] = []
         self.figures: list[dict] = []
         self.images: list[dict] = []
-        self.in_main = 0
+        self.in_article = 0
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag == "main":
-            self.in_main += 1
+        if tag == "article":
+            self.in_article += 1
         if tag == "figure":
             self.figures.append({"numbered": False})
-        if tag == "img" and self.in_main:
+        if tag == "img" and self.in_article:
             self.images.append({"src": attributes.get("src", ""),
                                 "alt": (attributes.get("alt") or "").strip(),
                                 "figure": self.figures[-1] if self.figures else None})
@@ -214,8 +215,8 @@ class PageImages(HTMLParser):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):
-        if tag == "main":
-            self.in_main -= 1
+        if tag == "article":
+            self.in_article -= 1
         if tag == "figure" and self.figures:
             self.figures.pop()
         if tag in self.stack:
@@ -434,18 +435,21 @@ def test_an_image_shown_directly_or_glued_but_not_placed_is_found():
 
 
 def test_html_images_need_alt_text_and_a_numbered_figure():
-    good = ('<main><figure><img alt="Two falling curves." src="../_images/a.png">'
+    good = ('<article><figure><img alt="Two falling curves." src="../_images/a.png">'
             '<figcaption><p><span class="caption-number">Fig. 1 </span>Loss.</p>'
-            '</figcaption></figure></main>')
+            '</figcaption></figure></article>')
     assert html_image_problems(good) == []
-    assert html_image_problems('<nav><img src="logo.png"></nav>') == []  # outside main
-    bare = '<main><p><img alt="" src="../_images/b.png"></p></main>'
+    assert html_image_problems('<nav><img src="logo.png"></nav>') == []  # outside the article
+    # The launch menu above the article (its Colab logo) is the page's chrome, not content.
+    chrome = '<main><div><img alt="Colab logo" src="logo_colab.png"></div><article></article>'
+    assert html_image_problems(chrome + '</main>') == []
+    bare = '<article><p><img alt="" src="../_images/b.png"></p></article>'
     assert {problem.split(": ")[1] for problem in html_image_problems(bare)} == {
         "no alt text that describes it", "not inside a <figure>"}
-    unnumbered = '<main><figure><img alt="A map." src="c.png"></figure></main>'
+    unnumbered = '<article><figure><img alt="A map." src="c.png"></figure></article>'
     assert html_image_problems(unnumbered) == ["<img c.png>: its figure has no number"]
-    path_as_alt = ('<main><figure><img alt="_build/jupyter_execute/c.png" src="c.png">'
-                   '<span class="caption-number">Fig. 2</span></figure></main>')
+    path_as_alt = ('<article><figure><img alt="_build/jupyter_execute/c.png" src="c.png">'
+                   '<span class="caption-number">Fig. 2</span></figure></article>')
     assert "no alt text" in html_image_problems(path_as_alt)[0]
 
 

@@ -131,16 +131,28 @@ def test_a_built_chapter_has_the_colab_button(tmp_path, monkeypatch, language):
     assert "colab.research.google.com" not in intro
 
 
-def test_no_colab_button_without_a_github_repository():
+def colab_buttons(repository_url: str, context: dict) -> list:
+    """The Colab buttons a chapter page gets when the build's repository is ``repository_url``."""
     class App:
         class config:
             language = "en"
+            html_theme_options = {"repository_url": repository_url}
 
-    for context in ({}, {"github_url": "https://github.example.org", "github_user": "o",
-                         "github_repo": "r"}):
-        context["header_buttons"] = []
-        colab_button.add_colab_button(App, "09-distributed", "page.html", context, None)
-        assert context["header_buttons"] == []
+    context["header_buttons"] = []
+    colab_button.add_colab_button(App, "09-distributed", "page.html", context, None)
+    return [button for group in context["header_buttons"] for button in group["buttons"]]
+
+
+def test_no_colab_button_without_a_github_repository():
+    # Jupyter Book puts its own repository in the page context when the build knows none
+    # (what CI and a local `make book` build): that is no reason for a button.
+    jupyter_book_default = {"github_url": "https://github.com", "github_user": "executablebooks",
+                            "github_repo": "jupyter-book"}
+    for url in ("", "https://github.example.org/o/r", "https://github.com/o",
+                "https://github.com/o/r/tree/main"):
+        assert colab_buttons(url, dict(jupyter_book_default)) == [], url
+    [button] = colab_buttons(f"https://github.com/{OWNER}/{NAME}.git", dict(jupyter_book_default))
+    assert f"/github/{OWNER}/{NAME}/blob/notebooks/colab/en/09-distributed.ipynb" in button["url"]
 
 
 # --- the export -------------------------------------------------------------------------------
