@@ -762,4 +762,13 @@ def test_the_language_switch_of_the_search_page_keeps_the_query(site, browser):
         pytest.skip("book/ja has no chapter yet (issue 10): no Japanese edition")
     search(browser, site, "en", "gradient")
     switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
-    assert switch.get_attribute("href") == f"{site}ja/search.html?q=gradient"
+    # The attribute as written in the page (get_attribute would fall back to the DOM
+    # property), then the page the switch really opens: the same query, searched again.
+    assert switch.get_dom_attribute("href").endswith("search.html?q=gradient")
+    switch.click()
+    WebDriverWait(browser, 30).until(lambda d: "/ja/search.html" in d.current_url)
+    assert browser.current_url == f"{site}ja/search.html?q=gradient"
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const s = document.querySelector('#search-results .search-summary');"
+        "return !!s && s.textContent.trim().length > 0;"))
+    assert browser.execute_script(RESULTS), "the Japanese search page found nothing"
