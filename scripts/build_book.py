@@ -21,9 +21,10 @@ chapter yet, only the English edition is built.
 jupyter-cache hashes a chapter's code cells only. A chapter that calls labkit gives different
 results when labkit changes, yet its code cells stay the same, so the cache would keep serving
 the old outputs. Before building we therefore hash everything the chapters' results depend on
-besides their own code (labkit's source and data, the pinned requirements) and, when that hash
-differs from the one stored with the cache, drop the cached executions of every chapter that
-uses labkit and mark those chapters outdated for Sphinx. They are then executed again; other
+besides their own code (labkit's source and data, and the lock: every version installed, not
+only the hand-pinned ones) and, when that hash differs from the one stored with the cache,
+drop the cached executions of every chapter that uses labkit and mark those chapters outdated
+for Sphinx. They are then executed again; other
 chapters keep their cached runs.
 
 Executing the chapters is most of a cold build, and Jupyter Book runs them one after another.
@@ -66,7 +67,7 @@ STAMP_NAME = "labkit-inputs.sha256"
 #: Seconds each chapter took to execute last time, for scheduling the longest first.
 TIMINGS_NAME = "execution-seconds.json"
 #: Files whose content changes the chapters' results without changing their code cells.
-INPUTS = ("labkit/**/*.py", "labkit/dataset/*", "labkit/*.properties", "requirements.txt")
+INPUTS = ("labkit/**/*.py", "labkit/dataset/*", "labkit/*.properties", "requirements-lock.txt")
 #: MathJax, installed by `make setup` (scripts/install-mathjax.sh) and served from the site.
 MATHJAX = ROOT / ".venv" / "mathjax" / "node_modules" / "mathjax" / "es5"
 
