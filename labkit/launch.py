@@ -106,7 +106,7 @@ def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
 
 
 #: Memory (MiB) a distributed run takes, measured (proportional set size, torch 2.13) in
-#: chapter 9's runs: the notebook's side (kernel, Jupyter, Spark's driver with its 512 MiB
+#: chapter 11's runs: the notebook's side (kernel, Jupyter, Spark's driver with its 512 MiB
 #: heap), then each rank with everything started for it. Over Spark a rank brings a Python
 #: worker, and TorchDistributor also a torchrun launcher; with np<0 the ranks are plain
 #: processes on the driver.

@@ -114,7 +114,7 @@ def set_up() -> None:
         lines.append(f"replaced {', '.join(f'{n} {replaced[n]}' for n in stale)}, which this "
                      "session had imported: restart it (Runtime > Restart session) and run "
                      "this cell again")
-    lines.append("Horovod is not built on Colab: chapter 9's Horovod runs need Binder, "
+    lines.append("Horovod is not built on Colab: chapter 11's Horovod runs need Binder, "
                  "Databricks or a local set-up")
     print("\n".join(lines))
 

@@ -56,12 +56,12 @@ COLAB_ANY_NEWER = {"torch"}
 COLAB_NOTE = {
     "en": "**On Colab**, run the next cell first (*Runtime > Run all* does): it installs "
           "Java for Spark, labkit from the course's repository and the packages Colab lacks, "
-          "in about a minute. Horovod is not built on Colab: chapter 9's Horovod runs need "
+          "in about a minute. Horovod is not built on Colab: chapter 11's Horovod runs need "
           "Binder, Databricks or a local set-up.",
     "ja": "**Colabでは**、最初に次のセルを実行してください（「ランタイム」>「すべてのセルを実行」"
           "でも実行されます）。SparkのためのJava、講座のリポジトリからlabkit、Colabにない"
           "パッケージを、1分ほどでインストールします。ColabではHorovodをビルドしないため、"
-          "第9章のHorovodの学習にはBinder、Databricks、またはローカルの環境が必要です。",
+          "第11章のHorovodの学習にはBinder、Databricks、またはローカルの環境が必要です。",
 }
 #: A chapter is a MyST notebook whose name starts with its number: ``02-data-with-spark.md``.
 CHAPTER = re.compile(r"\d\d-[\w-]+\.md")

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIBFILE = ROOT / "book" / "references.bib"
 EDITIONS = [path for path in (ROOT / "book" / "en", ROOT / "book" / "ja") if path.is_dir()]
 REFERENCE_PAGES = ("notation", "glossary", "references")
-#: A numbered chapter's file name: ``01-introduction``, ..., ``09-distributed``.
+#: A numbered chapter's file name: ``01-introduction``, ..., ``11-distributed``.
 NUMBERED = re.compile(r"\d\d-[\w-]+")
 
 

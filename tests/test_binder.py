@@ -574,7 +574,7 @@ def test_driver_memory_is_a_quarter_of_the_machine_within_bounds(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["horovod", "torch"])
 def test_two_ranks_train_on_one_cpu(engine):
-    """Binder gives a session one CPU: chapter 9's two ranks still run (Spark's local[2] is
+    """Binder gives a session one CPU: chapter 11's two ranks still run (Spark's local[2] is
     two task threads whatever the cores), with the driver heap Binder's 2 GB leaves."""
     taskset = shutil.which("taskset")
     if taskset is None:
@@ -598,7 +598,7 @@ def test_two_ranks_train_on_one_cpu(engine):
 
 
 def test_a_run_too_big_for_binder_stops_in_one_line_before_any_rank_starts():
-    """Chapter 9's np=2 runs need about 2.3 GiB (Horovod) and 2.6 GiB (TorchDistributor),
+    """Chapter 11's np=2 runs need about 2.3 GiB (Horovod) and 2.6 GiB (TorchDistributor),
     measured; a Binder session has 2 GB. labkit says so, and what would fit."""
     from labkit.launch import DistributedError, memory_needed_mib, require_memory
 

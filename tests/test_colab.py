@@ -8,7 +8,7 @@
 - In a fresh Python 3.12 environment as Colab has it (PyTorch and a kernel, nothing else:
   no Java on PATH, no JAVA_HOME, no Horovod, no labkit), the set-up cell installs Java (with
   apt-get, as root), labkit from a git commit and labkit's other packages at the course's
-  pins; chapters 2 and 9 then run top to bottom, chapter 9 saying in one line that its
+  pins; chapters 2 and 11 then run top to bottom, chapter 11 saying in one line that its
   Horovod run needs Binder, Databricks or a local set-up and training with TorchDistributor.
 
 Not tried here: Colab itself, GitHub's copy of the notebooks branch, labkit fetched over
@@ -90,7 +90,7 @@ def test_every_chapter_opens_its_colab_notebook_on_the_notebooks_branch(exported
 
 def small_book(root: Path, language: str) -> Path:
     """A two-page book with the edition's real configuration (as the build writes it):
-    a page that is not a chapter, and chapter 9 with one code cell."""
+    a page that is not a chapter, and chapter 11 with one code cell."""
     test_book = load("test_book_for_colab", ROOT / "tests" / "test_book.py")
     build_book = test_book.build_book
     edition = next(e for e in build_book.EDITIONS if e.language == language)
@@ -99,9 +99,9 @@ def small_book(root: Path, language: str) -> Path:
     root.mkdir(parents=True)
     (root / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     (root / "intro.md").write_text("# Intro\n\nA small book.\n")
-    (root / "09-distributed.md").write_text(
+    (root / "11-distributed.md").write_text(
         test_book.NOTEBOOK_HEADER + "# Nine\n\n```{code-cell} ipython3\nx = 6 * 7\n```\n")
-    toc = {"format": "jb-book", "root": "intro", "chapters": [{"file": "09-distributed"}]}
+    toc = {"format": "jb-book", "root": "intro", "chapters": [{"file": "11-distributed"}]}
     (root / "_toc.yml").write_text(yaml.safe_dump(toc))
     return root
 
@@ -119,9 +119,9 @@ def test_a_built_chapter_has_the_colab_button(tmp_path, monkeypatch, language):
                              str(root), "-W", "-n"], capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    page = (root / "_build" / "html" / "09-distributed.html").read_text(encoding="utf-8")
+    page = (root / "_build" / "html" / "11-distributed.html").read_text(encoding="utf-8")
     url = ("https://colab.research.google.com/github/penguin-course/penguins/blob/notebooks/"
-           f"colab/{language}/09-distributed.ipynb")
+           f"colab/{language}/11-distributed.ipynb")
     assert page.count(f'href="{url}"') == 1
     menu = page[page.index('aria-label="Launch interactive content"'):]
     menu = menu[:menu.index("</ul>")]
@@ -139,7 +139,7 @@ def colab_buttons(repository_url: str, context: dict) -> list:
             html_theme_options = {"repository_url": repository_url}
 
     context["header_buttons"] = []
-    colab_button.add_colab_button(App, "09-distributed", "page.html", context, None)
+    colab_button.add_colab_button(App, "11-distributed", "page.html", context, None)
     return [button for group in context["header_buttons"] for button in group["buttons"]]
 
 
@@ -152,7 +152,7 @@ def test_no_colab_button_without_a_github_repository():
                 "https://github.com/o/r/tree/main"):
         assert colab_buttons(url, dict(jupyter_book_default)) == [], url
     [button] = colab_buttons(f"https://github.com/{OWNER}/{NAME}.git", dict(jupyter_book_default))
-    assert f"/github/{OWNER}/{NAME}/blob/notebooks/colab/en/09-distributed.ipynb" in button["url"]
+    assert f"/github/{OWNER}/{NAME}/blob/notebooks/colab/en/11-distributed.ipynb" in button["url"]
 
 
 # --- the export -------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_chapters_2_and_9_run_in_a_colab_like_session(colab_image, tmp_path, mon
                PIP_NO_INDEX="1", PIP_FIND_LINKS=str(colab_image["wheelhouse"]))
     prepared = time.perf_counter()
     seconds, outputs = {}, {}
-    for chapter in ("02-data-with-spark", "09-distributed"):
+    for chapter in ("02-data-with-spark", "11-distributed"):
         folder = out / "colab" / "en"
         notebook = nbformat.read(folder / f"{chapter}.ipynb", as_version=4)
         notebook.cells.append(nbformat.v4.new_code_cell(CHECK))
@@ -401,14 +401,14 @@ def test_chapters_2_and_9_run_in_a_colab_like_session(colab_image, tmp_path, mon
         assert check["java_home"].startswith("/usr/lib/jvm/java-17-"), check
         assert check["torch"].startswith(pins()["torch"].split("==")[1]), check
         assert check["horovod"] is False
-        assert setup.splitlines()[-1] == ("Horovod is not built on Colab: chapter 9's Horovod "
+        assert setup.splitlines()[-1] == ("Horovod is not built on Colab: chapter 11's Horovod "
                                           "runs need Binder, Databricks or a local set-up")
         assert "(openjdk-17-jre-headless, installed with apt-get)" in setup, setup
     first = printed(outputs["02-data-with-spark"].cells[1])
     assert "installed: pyspark[sql]==4.3.0, pandas==" in first, first  # Colab lacked them
     assert "Colab has the other packages labkit needs" in printed(
-        outputs["09-distributed"].cells[1])  # installed by chapter 2's session
-    chapter9 = outputs["09-distributed"]
+        outputs["11-distributed"].cells[1])  # installed by chapter 2's session
+    chapter9 = outputs["11-distributed"]
     horovod = [printed(c) for c in chapter9.cells
                if c.cell_type == "code" and "HorovodRunner(np=2" in c.source]
     assert len(horovod) == 1 and horovod[0].count("\n") == 1, horovod

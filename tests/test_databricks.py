@@ -179,7 +179,7 @@ def test_databricks_session_is_used_and_never_stopped(spark, monkeypatch):
 
 def test_horovod_runner_says_in_one_line_that_horovod_is_missing():
     """As on Databricks Runtime ML 16.0 and later (and Colab), where neither Horovod nor
-    sparkdl is: HorovodMissing, which chapter 9 catches to go on without the Horovod run."""
+    sparkdl is: HorovodMissing, which chapter 11 catches to go on without the Horovod run."""
     script = (
         "import sys\n"
         "sys.modules.update({'horovod': None, 'horovod.torch': None, 'sparkdl': None})\n"

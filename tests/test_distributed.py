@@ -118,7 +118,7 @@ def test_horovod_negative_np_runs_locally_without_spark(capsys):
 
 def joined_shard_replay(data, size: int, epochs: int, horovod_zero_step: bool):
     """What ``size`` ranks compute, in this process: each step's batch joins the ranks'
-    batches of that step (chapter 9's replay, written again here)."""
+    batches of that step (chapter 11's replay, written again here)."""
     import torch
 
     from labkit.distributed import ShardBatches
