@@ -1,9 +1,10 @@
 """Input scale: standardised inputs, and what the scale does to a network before training.
 
 The lab feeds PenguinNet its features as they come: an island index near 1, a culmen length
-near 44, a body mass (divided by 100) near 42. Chapter 3 measures what that does to a new
-network (its starting loss, its dead and always-active units, its first answers, how fast it
-learns) against the same network fed standardised inputs, :math:`(x_j - \\mu_j)/\\sigma_j`.
+near 44, a body mass (divided by 100) near 42. Chapter 9 measures what that does to a new
+network (the size of its sums layer by layer, its dead and always-active units, its first
+answers and their loss) against the same network fed standardised inputs,
+:math:`(x_j - \\mu_j)/\\sigma_j`.
 
 The comparison is all this module is for. The course's main line keeps the lab's pipeline
 unstandardised, so that its numbers are the lab's numbers and a new penguin is typed in the
@@ -25,7 +26,6 @@ from sklearn.preprocessing import StandardScaler
 from labkit.constants import SPECIES
 from labkit.model import PenguinNet
 from labkit.prep import Split
-from labkit.training import adam, make_loader, torch_threads, train
 
 #: The starting loss of a network that gives each species probability 1/3: ln 3.
 UNIFORM_LOSS = math.log(len(SPECIES))
@@ -67,6 +67,29 @@ def first_layer_activity(model: PenguinNet, x: np.ndarray) -> LayerActivity:
                          always_active=int((z1 > 0).all(dim=0).sum()))
 
 
+def second_moments(model: PenguinNet, x: np.ndarray) -> list[float]:
+    """E[v^2] of the inputs and of each layer's sums z1, z2, z3 (the logits), averaged over
+    rows and units: the size a layer passes on, which initialisation is designed to keep."""
+    with torch.no_grad():
+        v = torch.as_tensor(x, dtype=torch.float32)
+        sizes = [v.square().mean().item()]
+        for layer in (model.fc1, model.fc2, model.fc3):
+            v = layer(v)
+            sizes.append(v.square().mean().item())
+            v = torch.relu(v)
+    return sizes
+
+
+def dead_units(model: PenguinNet, x: np.ndarray) -> tuple[list[int], list[int]]:
+    """The units of each hidden layer whose sum is <= 0 for every row of ``x``: ReLU passes
+    nothing from them, and no gradient back to their weights and bias."""
+    with torch.no_grad():
+        z1 = model.fc1(torch.as_tensor(x, dtype=torch.float32))
+        z2 = model.fc2(torch.relu(z1))
+    return ([int(k) for k in np.flatnonzero((z1 <= 0).all(dim=0).numpy())],
+            [int(k) for k in np.flatnonzero((z2 <= 0).all(dim=0).numpy())])
+
+
 class Untrained(NamedTuple):
     """What a new PenguinNet does on some rows before any training."""
 
@@ -95,15 +118,3 @@ def untrained(x: np.ndarray, y: np.ndarray, seed: int) -> Untrained:
         answer_share=float(counts.max() / counts.sum()),
         confidence=float(log_probs.exp().max(dim=1).values.mean()),
     )
-
-
-def training_losses(data: Split, seed: int, epochs: int) -> list[float]:
-    """Mean training loss of each of the first ``epochs`` epochs of the lab's recipe
-    (seed, batches of 20, Adam at 0.001), without the test after every epoch."""
-    torch.manual_seed(seed)
-    model = PenguinNet()
-    loader = make_loader(data.x_train, data.y_train)
-    optimizer = adam(model)
-    with torch_threads(1):
-        return [train(model, loader, optimizer) for _ in range(epochs)]
-

@@ -1,4 +1,4 @@
-"""Standardised inputs and the untrained-network measurements of chapter 3, on the real data."""
+"""Standardised inputs and the untrained-network measurements of chapter 9, on the real data."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from labkit.model import PenguinNet
 from labkit.prep import split
 from labkit.scaling import (
     UNIFORM_LOSS,
+    dead_units,
     first_layer_activity,
+    second_moments,
     standardise,
-    training_losses,
     untrained,
 )
 
@@ -91,9 +92,40 @@ def test_the_lab_scaling_starts_worse_than_ln3_on_most_seeds(honest):
     assert all(s.answer_share > 0.9 for s in starts)
 
 
-def test_training_losses_repeat_with_the_seed_and_fall(standardised):
+def test_dead_units_are_those_zero_for_every_row():
+    model = PenguinNet()
+    x = np.array([[1, 2, 3, 4, 5], [0, 1, 0, 1, 0]], dtype=np.float32)
+    with torch.no_grad():
+        model.fc1.weight.zero_()
+        model.fc1.bias.copy_(torch.tensor([-1, 1, 1, 1, 1, 1, 1, 1, 1, 1.0]))
+        model.fc1.weight[1, 0] = -1.0  # 0 for the first row, 1 for the second: alive
+        model.fc2.weight.zero_()
+        model.fc2.bias.copy_(torch.tensor([1, -1, 1, 1, 1, 1, 1, 1, 1, 1.0]))
+        model.fc2.weight[0, 1] = -1.0  # 1 - h1[1]: 1 for the first row, 0 for the second
+        model.fc2.weight[2, 1] = -2.0  # 1 - 2 h1[1]: 1, then -1: alive
+    assert dead_units(model, x) == ([0], [1])
+
+
+def test_second_moments_follow_the_layers():
+    model = PenguinNet()
+    x = np.ones((4, 5), dtype=np.float32)
+    with torch.no_grad():
+        for layer in (model.fc1, model.fc2, model.fc3):
+            layer.weight.fill_(0.5)
+            layer.bias.fill_(-1.0)
+    # z1 = 5 * 0.5 - 1 = 1.5; z2 = 10 * 0.5 * 1.5 - 1 = 6.5; z3 = 10 * 0.5 * 6.5 - 1 = 31.5
+    assert second_moments(model, x) == pytest.approx([1.0, 1.5**2, 6.5**2, 31.5**2])
+
+
+def test_default_initialisation_shrinks_the_second_moment_about_sixfold(standardised):
+    """nn.Linear's default draws weights and biases with variance 1/(3 n); ReLU halves the
+    second moment, so a layer gives about E[z^2]/6 + 1/(3 n) on average over seeds."""
     data, _ = standardised
-    first = training_losses(data, seed=0, epochs=3)
-    assert training_losses(data, seed=0, epochs=3) == first
-    assert first[-1] < first[0]
-    assert training_losses(data, seed=1, epochs=1)[0] != first[0]
+    sizes = []
+    for seed in range(20):
+        torch.manual_seed(seed)
+        sizes.append(second_moments(PenguinNet(), data.x_train))
+    mean = np.mean(sizes, axis=0)
+    assert mean[0] == pytest.approx(1.0, abs=1e-4)
+    assert mean[1] == pytest.approx(5 / 15 + 1 / 15, rel=0.15)
+    assert mean[2] == pytest.approx(mean[1] / 6 + 1 / 30, rel=0.25)

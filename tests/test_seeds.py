@@ -1,0 +1,60 @@
+"""Training several seeds side by side gives each network the run fit_penguin_net gives it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from labkit.model import PenguinNet
+from labkit.seeds import stacked_forward, train_seeds
+from labkit.training import fit_penguin_net
+
+
+def test_stacked_forward_is_penguinnet_for_each_network():
+    nets = []
+    for seed in (3, 4):
+        torch.manual_seed(seed)
+        nets.append(PenguinNet())
+    params = {name: torch.stack([dict(n.named_parameters())[name].detach() for n in nets])
+              for name, _ in nets[0].named_parameters()}
+    x = torch.randn(7, 5) * 30
+    with torch.no_grad():
+        out = stacked_forward(params, x)
+        for i, net in enumerate(nets):
+            assert torch.allclose(out[i], net(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_each_network_trains_as_fit_penguin_net_trains_it(honest, seed):
+    runs = train_seeds(honest.data, [seed, 7], epochs=5)
+    model, history = fit_penguin_net(honest.data, seed=seed, epochs=5, progress=False)
+    for mine, theirs in zip(runs.end[0].parameters(), model.parameters()):
+        assert torch.allclose(mine, theirs, atol=1e-5)
+    assert runs.train_loss[:, 0] == pytest.approx(history.train_loss, rel=1e-4)
+    assert runs.test_loss[0] == pytest.approx(history.val_loss[-1], rel=1e-4)
+    assert runs.test_accuracy[0] == history.val_accuracy[-1]
+    # the same parameters never moved
+    torch.manual_seed(seed)
+    start = PenguinNet()
+    frozen = sum(int((p == q).sum()) for p, q in zip(model.parameters(), start.parameters()))
+    assert runs.n_unchanged(0) == frozen
+
+
+def test_runs_are_independent_of_their_neighbours(honest):
+    alone = train_seeds(honest.data, [2], epochs=3)
+    together = train_seeds(honest.data, [5, 2, 9], epochs=3)
+    for a, b in zip(alone.end[0].parameters(), together.end[1].parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert together.train_loss.shape == (3, 3)
+    assert not np.allclose(together.train_loss[:, 0], together.train_loss[:, 1])
+
+
+def test_unchanged_marks_exactly_the_parameters_that_kept_their_start(honest):
+    runs = train_seeds(honest.data, [0], epochs=2)
+    masks = runs.unchanged(0)
+    assert set(masks) == {name for name, _ in PenguinNet().named_parameters()}
+    start, end = dict(runs.start[0].named_parameters()), dict(runs.end[0].named_parameters())
+    for name, mask in masks.items():
+        assert torch.equal(mask, end[name] == start[name])
+    assert 0 < runs.n_unchanged(0) < sum(p.numel() for p in end.values())
