@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from labkit.model import PenguinNet
+from labkit.prep import split
+from labkit.scaling import standardise
 from labkit.seeds import stacked_forward, train_seeds
 from labkit.training import fit_penguin_net
 
@@ -27,7 +29,7 @@ def test_stacked_forward_is_penguinnet_for_each_network():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_each_network_trains_as_fit_penguin_net_trains_it(honest, seed):
-    runs = train_seeds(honest.data, [seed, 7], epochs=5)
+    runs = train_seeds({"lab": honest.data}, [seed, 7], epochs=5)["lab"]
     model, history = fit_penguin_net(honest.data, seed=seed, epochs=5, progress=False)
     for mine, theirs in zip(runs.end[0].parameters(), model.parameters()):
         assert torch.allclose(mine, theirs, atol=1e-5)
@@ -42,16 +44,27 @@ def test_each_network_trains_as_fit_penguin_net_trains_it(honest, seed):
 
 
 def test_runs_are_independent_of_their_neighbours(honest):
-    alone = train_seeds(honest.data, [2], epochs=3)
-    together = train_seeds(honest.data, [5, 2, 9], epochs=3)
-    for a, b in zip(alone.end[0].parameters(), together.end[1].parameters()):
+    scaled, _ = standardise(honest.data)
+    alone = train_seeds({"lab": honest.data}, [2], epochs=3)["lab"]
+    alone_scaled = train_seeds({"std": scaled}, [2], epochs=3)["std"]
+    together = train_seeds({"lab": honest.data, "std": scaled}, [5, 2, 9], epochs=3)
+    for a, b in zip(alone.end[0].parameters(), together["lab"].end[1].parameters()):
         assert torch.allclose(a, b, atol=1e-6)
-    assert together.train_loss.shape == (3, 3)
-    assert not np.allclose(together.train_loss[:, 0], together.train_loss[:, 1])
+    for a, b in zip(alone_scaled.end[0].parameters(), together["std"].end[1].parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert together["lab"].train_loss.shape == (3, 3)
+    assert not np.allclose(together["lab"].train_loss[:, 0], together["lab"].train_loss[:, 1])
+    assert together["std"].test_loss[1] == pytest.approx(alone_scaled.test_loss[0], rel=1e-5)
+
+
+def test_splits_with_other_rows_are_refused(honest):
+    other = split(honest.penguins, factor=1)
+    with pytest.raises(ValueError, match="other rows"):
+        train_seeds({"lab": honest.data, "once": other}, [0], epochs=1)
 
 
 def test_unchanged_marks_exactly_the_parameters_that_kept_their_start(honest):
-    runs = train_seeds(honest.data, [0], epochs=2)
+    runs = train_seeds({"lab": honest.data}, [0], epochs=2)["lab"]
     masks = runs.unchanged(0)
     assert set(masks) == {name for name, _ in PenguinNet().named_parameters()}
     start, end = dict(runs.start[0].named_parameters()), dict(runs.end[0].named_parameters())
