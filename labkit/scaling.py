@@ -68,8 +68,9 @@ def first_layer_activity(model: PenguinNet, x: np.ndarray) -> LayerActivity:
 
 
 def second_moments(model: PenguinNet, x: np.ndarray) -> list[float]:
-    """E[v^2] of the inputs and of each layer's sums z1, z2, z3 (the logits), averaged over
-    rows and units: the size a layer passes on, which initialisation is designed to keep."""
+    """E[v^2] of the inputs and of each layer's sums z1, z2, z3 (the logits),
+    averaged over rows and units: the size a layer passes on, which initialisation
+    is designed to keep."""
     with torch.no_grad():
         v = torch.as_tensor(x, dtype=torch.float32)
         sizes = [v.square().mean().item()]
@@ -81,8 +82,8 @@ def second_moments(model: PenguinNet, x: np.ndarray) -> list[float]:
 
 
 def dead_units(model: PenguinNet, x: np.ndarray) -> tuple[list[int], list[int]]:
-    """The units of each hidden layer whose sum is <= 0 for every row of ``x``: ReLU passes
-    nothing from them, and no gradient back to their weights and bias."""
+    """The units of each hidden layer whose sum is <= 0 for every row of ``x``:
+    ReLU passes nothing from them, and no gradient back to their weights and bias."""
     with torch.no_grad():
         z1 = model.fc1(torch.as_tensor(x, dtype=torch.float32))
         z2 = model.fc2(torch.relu(z1))

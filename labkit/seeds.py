@@ -71,12 +71,13 @@ def stacked_forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.T
 def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
                 epochs: int = EPOCHS, lr: float = LEARNING_RATE,
                 batch_size: int = BATCH_SIZE) -> dict[str, SeedRuns]:
-    """Train one PenguinNet per seed on each split with the lab's recipe (unshuffled batches,
-    Adam); the same result, network by network, as ``fit_penguin_net`` with that seed.
+    """Train one PenguinNet per seed on each split with the lab's recipe
+    (unshuffled batches, Adam): network by network, the result of
+    ``fit_penguin_net`` with that seed.
 
-    The splits must hold the same rows in the same order (one split, its inputs transformed,
-    such as the lab's and the standardised inputs): then all their networks share each batch's
-    labels and train in one stack.
+    The splits must hold the same rows in the same order (one split, its inputs
+    transformed, such as the lab's and the standardised inputs): then all their
+    networks share each batch's labels and train in one stack.
     """
     seeds, names = list(seeds), list(splits)
     first = splits[names[0]]
@@ -89,11 +90,11 @@ def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
         for seed in seeds:
             torch.manual_seed(seed)
             start.append(PenguinNet())
-    params, _ = stack_module_state(start)  # (S, ...) leaf tensors, copies of the weights
+    params, _ = stack_module_state(start)  # (S, ...) leaf tensors, weight copies
     optimizer = torch.optim.Adam(params.values(), lr=lr, fused=True)
     x = torch.stack([torch.as_tensor(splits[name].x_train, dtype=torch.float32)
                      for name in names for _ in seeds])          # (S, N, 5)
-    y = make_loader(first.x_train, first.y_train).y               # int64 labels, checked
+    y = make_loader(first.x_train, first.y_train).y  # int64 labels, checked
     n_nets, n_rows = x.shape[0], x.shape[1]
     n_batches = -(-n_rows // batch_size)
     losses = []
@@ -117,7 +118,8 @@ def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
         end = []
         for i in span:
             net = PenguinNet()
-            net.load_state_dict({key: p[i].detach().clone() for key, p in params.items()})
+            net.load_state_dict({key: p[i].detach().clone()
+                                 for key, p in params.items()})
             end.append(net)
         test_loader = make_loader(splits[name].x_test, splits[name].y_test, batch_size)
         evaluations = [test(net, test_loader) for net in end]
