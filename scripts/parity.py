@@ -163,3 +163,44 @@ def english_sentences(path: Path) -> list[str]:
             line = text.count("\n", 0, match.start()) + 1
             found.append(f"{path.as_posix()}:{line}: English sentence: {match.group(0)!r}")
     return found
+
+
+# --- hard line breaks inside Japanese sentences -------------------------------------------------
+
+#: Japanese script and full-width punctuation: a line break next to one of these inside a
+#: paragraph shows as a space in the page (and in its Open Graph description), in the middle
+#: of a sentence. Japanese has no spaces between words, so such a paragraph is one line.
+WIDE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff60]")
+#: A line that starts a block of its own rather than continuing the paragraph above it.
+BLOCK_START = re.compile(r"[ \t]*(?:[-*+][ \t]|\d+\.[ \t]|#|\||:|```|~~~|\$\$|\([^)]*\)=|<)")
+#: A fence of code or output (not a glossary or an admonition, whose text is prose).
+CODE_FENCE = re.compile(r"^(```+|~~~+)(?![ \t]*\{(?:glossary|admonition|note|tip|warning|important|"
+                        r"caution|hint|seealso|figure|glue:figure|table|dropdown)\})[^\n]*\n"
+                        r".*?^\1[ \t]*$", re.DOTALL | re.MULTILINE)
+LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d+\.)[ \t]")
+
+
+def broken_lines(path: Path) -> list[str]:
+    """``file:line: ...`` for each line break inside a paragraph (or a list item, or a
+    glossary definition) next to a Japanese character. A formula beside the break is let
+    pass: MathJax spaces it anyway."""
+    text = path.read_text(encoding="utf-8")
+    for pattern in (NOT_PROSE[0], CODE_CELL, CODE_FENCE, *NOT_PROSE[3:5]):
+        text = pattern.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
+    lines = text.split("\n")
+    found = []
+    for number, (above, below) in enumerate(zip(lines, lines[1:]), start=1):
+        if not above.strip() or not below.strip() or BLOCK_START.match(below):
+            continue
+        if BLOCK_START.match(above) and not LIST_ITEM.match(above):
+            continue  # a heading, a table row, a directive's option: a line of its own
+        indent = len(below) - len(below.lstrip())
+        if indent > len(above) - len(above.lstrip()) and not LIST_ITEM.match(above):
+            continue  # a glossary term's definition, indented under it
+        last, first = above.rstrip()[-1], below.lstrip()[0]
+        if "$" in (last, first):
+            continue
+        if WIDE.match(last) or WIDE.match(first):
+            found.append(f"{path.as_posix()}:{number}: line break inside a Japanese sentence: "
+                         f"…{above.rstrip()[-12:]}⏎{below.lstrip()[:12]}…")
+    return found

@@ -90,6 +90,24 @@ def test_a_japanese_chapter_matches_its_english_one(name):
     assert parity.differences(ENGLISH[name], japanese) == []
 
 
+@pytest.mark.parametrize("path", JAPANESE, ids=lambda path: path.name)
+def test_no_japanese_sentence_is_broken_across_lines(path):
+    """A hard line break inside a Japanese paragraph shows as a space mid-sentence."""
+    assert parity.broken_lines(path) == []
+
+
+def test_a_line_break_inside_a_japanese_sentence_is_found(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# 見出し\n\nこの講座のもとになった演習は\nDatabricks向けに書かれたもので、\n"
+                    "どの章も実行できます。\n\n- 項目の文が\n  続きます。\n\n"
+                    "```{glossary}\n用語（term）\n  定義の文が\n  続きます。\n```\n\n"
+                    "```python\nx = 1  # コードの\n# 行です\n```\n\n"
+                    "数式$x$\nです。English text\nwraps freely.\n", encoding="utf-8")
+    assert [line.split(": ")[0] for line in parity.broken_lines(page)] == [
+        f"{page.as_posix()}:3", f"{page.as_posix()}:4", f"{page.as_posix()}:7",
+        f"{page.as_posix()}:12"]
+
+
 @pytest.mark.parametrize("name", sorted(ENGLISH))
 def test_a_japanese_chapter_has_no_english_sentence(name):
     japanese = ROOT / "book" / "ja" / name
