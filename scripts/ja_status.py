@@ -110,7 +110,7 @@ class Status:
 
     def line(self) -> str:
         if not self.marked:
-            return f"{self.page}: stale: never marked (mark it after checking it against the English)"
+            return f"{self.page}: stale: never marked (check it against the English, then mark it)"
         if self.current:
             return f"{self.page}: current"
         parts = [f"{label}: " + ", ".join(repr(name) for name in names)
