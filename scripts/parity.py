@@ -10,6 +10,7 @@ differ, and ``tests/test_editions.py`` checks all of it in ``make test``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ GLUE_ROLE = re.compile(
     r"\{glue(?::(?:any|text|md|math|figure))?\}`((?:[^`:]+::)?[^`:]+)(?::[^`]*)?`")
 GLUE_DIRECTIVE = re.compile(
     r"^[`:]{3,}\{glue(?::(?:any|text|md|math|figure))?\}\s+(\S+)", re.MULTILINE)
+#: A figure glued in both languages (labkit.figures.glue_figures): the Japanese page shows
+#: ``name_ja``, the English page ``name``; both come from the same code cell.
+JA_SUFFIX = "_ja"
+JA_FIGURE = re.compile(r"^[`:]{3,}\{glue:figure\}\s+(\S+)_ja\s*$", re.MULTILINE)
 FIGURE = re.compile(r"^[`:]{3,}\{glue:figure\}", re.MULTILINE)
 #: An exercise's folded solution (book/CONVENTIONS.md).
 SOLUTION = re.compile(r"^:class:\s*dropdown solution\s*$", re.MULTILINE)
@@ -70,6 +75,14 @@ def differences(english: Path, japanese: Path) -> list[str]:
     en, ja = Chapter.read(english), Chapter.read(japanese)
     where = japanese.as_posix()
     found = []
+    # The Japanese variant of a figure stands for the English one it is drawn beside.
+    ja_figures = set(JA_FIGURE.findall(CODE_CELL.sub("", japanese.read_text(encoding="utf-8"))))
+    ja = dataclasses.replace(ja, glue_names=frozenset(
+        name.removesuffix(JA_SUFFIX) if name.removesuffix(JA_SUFFIX) in ja_figures else name
+        for name in ja.glue_names))
+    for name in sorted(JA_FIGURE.findall(CODE_CELL.sub("", english.read_text(encoding="utf-8")))):
+        found.append(f"{english.as_posix()}: shows {name + JA_SUFFIX!r}, the Japanese variant "
+                     f"of a figure (the English page shows {name!r})")
     for (en_line, en_cell), (ja_line, ja_cell) in zip(en.code_cells, ja.code_cells):
         if en_cell != ja_cell:
             found.append(f"{where}:{ja_line}: code cell differs from {english.name}:{en_line} "

@@ -284,3 +284,26 @@ def test_the_build_refuses_a_chapter_missing_from_the_japanese_edition(tmp_path)
     (tmp_path / "en" / "05-backpropagation.md").write_text(HEADER + "# Backpropagation\n")
     problems = build_book.check_parity(editions, tmp_path)
     assert problems == ["ja/05-backpropagation.md: listed in ja/_toc.yml but missing"]
+
+
+# --- a figure drawn in both languages (labkit.figures.glue_figures) ---------------------------
+
+def test_the_japanese_page_may_show_the_japanese_variant_of_a_figure(tmp_path):
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace(
+        ":::{glue:figure} fig_loss\n", ":::{glue:figure} fig_loss_ja\n"))
+    assert parity.differences(english, japanese) == []
+    assert parity.code_and_glue_differences(english, japanese) == []
+
+
+def test_a_ja_name_is_only_a_figure_variant_and_only_on_the_japanese_page(tmp_path):
+    # {glue:text} of a name ending in _ja is no figure variant: a glue name of its own.
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace(
+        "{glue:text}`loss:.3f`", "{glue:text}`loss_ja:.3f`"))
+    assert any("glue name 'loss_ja'" in line
+               for line in parity.code_and_glue_differences(english, japanese))
+    # The English page shows the English variant.
+    english.write_text(ENGLISH_PAGE.replace(":::{glue:figure} fig_loss\n",
+                                            ":::{glue:figure} fig_loss_ja\n"), encoding="utf-8")
+    japanese.write_text(JAPANESE_PAGE, encoding="utf-8")
+    assert any("the Japanese variant of a figure" in line
+               for line in parity.differences(english, japanese))
