@@ -360,6 +360,17 @@ def add_theme_translations(app: Sphinx) -> None:
     app.add_message_catalog("booktheme", str(LOCALE))
 
 
+def reread_when_translations_change(app: Sphinx, env: Any, added: set[str], changed: set[str],
+                                    removed: set[str]) -> list[str]:
+    """Every page again when a catalog in site/locale is newer than the last build: Sphinx
+    rewrites a page only when its source changed, so a corrected theme string stayed old."""
+    stamp = Path(app.outdir) / ".buildinfo"
+    catalogs = list(LOCALE.glob("*/LC_MESSAGES/*.po"))
+    if stamp.is_file() and any(po.stat().st_mtime > stamp.stat().st_mtime for po in catalogs):
+        return sorted(env.found_docs)
+    return []
+
+
 def drop_mathjax_without_maths(app: Sphinx, pagename: str, templatename: str,
                                context: dict[str, Any], doctree: Any) -> None:
     """No MathJax (its configuration and its 1 MB of scripts) on a page with no formula."""
@@ -392,5 +403,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", index_in_gojuon_order)
     app.connect("builder-inited", name_toggle_buttons)
     add_theme_translations(app)
+    app.connect("env-get-outdated", reread_when_translations_change)
     app.add_css_file("course-icons.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
