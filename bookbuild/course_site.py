@@ -74,6 +74,29 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
         context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+#: The download menu's entry for the whole book, in each edition's language.
+BOOK_PDF_TEXT = {"en": ("The whole book (PDF)", "Download the whole book as one PDF"),
+                 "ja": ("本全体（PDF）", "本全体を一つのPDFでダウンロード")}
+
+
+def add_book_pdf_download(app: Sphinx, pagename: str, templatename: str,
+                          context: dict[str, Any], doctree: Any) -> None:
+    """Offer the whole book of this edition as a PDF in every page's download menu (the
+    theme's group ``download-buttons``). ``make pdf`` (bookbuild/pdf.py) writes it to
+    ``_build/pdf/<language>.pdf``, which the site serves as ``pdf/<language>.pdf``."""
+    language = app.config.language or "en"
+    if app.builder.name != "html" or language not in BOOK_PDF_TEXT:
+        return
+    text, tooltip = BOOK_PDF_TEXT[language]
+    button = {"type": "link", "text": text, "tooltip": tooltip, "icon": "fas fa-file-pdf",
+              "url": "../" * (pagename.count("/") + 1) + f"pdf/{language}.pdf",
+              "label": "download-book-pdf-button"}
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].append(button)
+            return
+
+
 def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
                           context: dict[str, Any], doctree: Any) -> None:
     """Keep one copy of each inline script. sphinx-thebe adds its settings
@@ -319,6 +342,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_edition_links, priority=400)
     app.connect("html-page-context", add_notebook_download, priority=400)
     app.connect("html-page-context", drop_repeated_scripts, priority=400)
+    # After the theme has made its download menu (priority 501).
+    app.connect("html-page-context", add_book_pdf_download, priority=510)
     # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
     app.connect("build-finished", fill_empty_search_messages)
