@@ -101,6 +101,11 @@ const [css, book, done] = arguments;
     }
   }
   const tex = (document.body.innerText.match(/\$\$|\\frac|\\\(|\\\[/g) || []).length;
-  done({chapters: chapters.map(text), scaled: scaled, rawTex: tex,
+  // The printed headings in order, which the PDF's bookmarks are made from: Chromium titles
+  // a bookmark with its heading's text as laid out (a title on two lines lost the space
+  // between them), so bookbuild/pdf.py titles them with these.
+  const headings = Array.from(document.querySelectorAll("h1, h2, h3, h4, h5, h6"))
+    .filter((node) => node.getClientRects().length > 0).map(text);
+  done({chapters: chapters.map(text), headings: headings, scaled: scaled, rawTex: tex,
         figures: document.querySelectorAll("figure").length});
 })().catch((error) => done({error: String(error && error.stack || error)}));

@@ -146,6 +146,38 @@ def print_page(url: str, language: str, book: dict[str, str], profile: Path) -> 
         driver.quit()
 
 
+def title_bookmarks(data: bytes, titles: list[str]) -> bytes:
+    """The PDF with its bookmarks titled ``titles`` (the printed headings, in order).
+    Chromium makes a bookmark per heading but titles it with the heading's text as laid out:
+    a heading that wraps loses the space at the break, and one moved to the next page can
+    appear twice."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    items = []
+
+    def walk(node) -> None:
+        while node is not None:
+            node = node.get_object()
+            items.append(node)
+            walk(node.get("/First"))
+            node = node.get("/Next")
+
+    outlines = writer.root_object.get("/Outlines")
+    walk(outlines.get_object().get("/First") if outlines is not None else None)
+    if len(items) != len(titles):
+        raise PdfError(f"{len(items)} bookmarks for {len(titles)} headings: the outline does "
+                       "not follow the headings")
+    for item, title in zip(items, titles):
+        item[NameObject("/Title")] = TextStringObject(title)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def build_pdf(edition: Edition) -> tuple[Path, dict]:
     """``_build/pdf/<language>.pdf`` from the edition's single page; returns it and pdf.js's
     report."""
@@ -160,6 +192,7 @@ def build_pdf(edition: Edition) -> tuple[Path, dict]:
         with tempfile.TemporaryDirectory(prefix="course-pdf-") as profile:
             url = f"http://127.0.0.1:{server.server_address[1]}/{page.name}"
             data, report = print_page(url, edition.language, book, Path(profile))
+        data = title_bookmarks(data, report["headings"])
     finally:
         server.shutdown()
         server.server_close()
