@@ -34,10 +34,16 @@ const [css, book, done] = arguments;
 
   // Links to this very page (cross-references, citations) as fragments: the PDF keeps them
   // as links within the document.
+  // Links to other files of the build (a figure's full-size image, a download) would lead
+  // nowhere from a PDF: their text or image stays, the link goes.
   const here = location.href.split("#")[0];
-  for (const link of document.querySelectorAll("a[href]")) {
+  for (const link of Array.from(document.querySelectorAll("a[href]"))) {
     const url = new URL(link.getAttribute("href"), location.href);
-    if (url.href.split("#")[0] === here && url.hash) link.setAttribute("href", url.hash);
+    if (url.href.split("#")[0] === here) {
+      if (url.hash) link.setAttribute("href", url.hash);
+    } else if (url.origin === location.origin) {
+      link.replaceWith(...link.childNodes);
+    }
   }
 
   // Title page and table of contents (chapters and their sections).
