@@ -34,6 +34,7 @@ def load(name: str):
 
 build_book = load("build_book")  # puts the repository on sys.path, for bookbuild
 from bookbuild import parity  # noqa: E402
+
 ENGLISH_TOC = ROOT / "_toc.yml"
 JAPANESE_TOC = ROOT / "book" / "ja" / "_toc.yml"
 ENGLISH = {path.name: path for path in build_book.chapters(ROOT, ENGLISH_TOC)}
