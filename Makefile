@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.labkit-setup
 
-.PHONY: setup test lint book pdf bench bench-cli clean lock
+.PHONY: setup test lint book pdf bench bench-cli clean lock ja-status
 
 setup: $(STAMP)
 
@@ -27,8 +27,14 @@ lint: setup
 # cluster, a server or the built book kept in one worker (tests/conftest.py); then the ten
 # slowest tests. Each worker starts its own Spark session.
 TEST_WORKERS ?= 2
-test: lint
+test: lint ja-status
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=10
+
+# Each Japanese page against the English text it translates: current, or stale naming the
+# English sections changed since (scripts/ja_status.py). After updating a page:
+# `make ja-status MARK=09-input-scale` marks it current (MARK=all: every page).
+ja-status: setup
+	$(PY) scripts/ja_status.py $(if $(MARK),--mark $(MARK))
 
 book: setup
 	@$(PY) scripts/build_book.py

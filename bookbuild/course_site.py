@@ -24,8 +24,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+# site/gojuon.py: Sphinx loads this extension (site/course_site.py) with site/ on sys.path.
 from docutils import nodes
+from gojuon import group_by_row
 from sphinx.application import Sphinx
+from sphinx.locale import _
 
 
 def _relative(pagename: str, language: str, target: str) -> str:
@@ -116,7 +119,28 @@ def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
 
 
 #: Japanese terms searched for as one word (the course's glossary).
-SEARCH_TERMS = Path(__file__).resolve().parent.parent / "site" / "search-terms-ja.txt"
+#: The site's own files (templates, catalogs, the search terms) stay in site/.
+SITE_FILES = Path(__file__).resolve().parent.parent / "site"
+LOCALE = SITE_FILES / "locale"
+SEARCH_TERMS = SITE_FILES / "search-terms-ja.txt"
+
+
+def read_search_terms(text: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The terms of ``site/search-terms-ja.txt`` and, for a line ``alias = term``, the words a
+    learner types for a term the course writes otherwise (the lab's 前方パス for 順伝播)."""
+    terms: list[str] = []
+    aliases: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        alias, _, term = (part.strip() for part in line.partition("="))
+        if term:
+            aliases.setdefault(term, []).append(alias)
+            terms += [alias, term]
+        else:
+            terms.append(alias)
+    return tuple(dict.fromkeys(terms)), {term: tuple(names) for term, names in aliases.items()}
 
 
 def use_japanese_search_terms(app: Sphinx) -> None:
@@ -127,7 +151,9 @@ def use_japanese_search_terms(app: Sphinx) -> None:
     characters around a word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律, so
     a search for 連鎖律 missed the page. Here each page that contains a glossary term is
     also indexed under the words the term alone is split into: exactly what the query
-    becomes."""
+    becomes. A page with a term is indexed under its aliases' words too (a learner of the
+    lab searches 前方パス, 数値微分, オーバーシュート where the course writes 順伝播, 有限差分,
+    行き過ぎ)."""
     if app.builder.name != "html" or app.config.language != "ja":
         return
     from sphinx.search import languages
@@ -137,8 +163,7 @@ def use_japanese_search_terms(app: Sphinx) -> None:
         from sphinx.util import import_object
 
         base = import_object(base)
-    terms = tuple(line.strip() for line in SEARCH_TERMS.read_text(encoding="utf-8").splitlines()
-                  if line.strip() and not line.startswith("#"))
+    terms, aliases = read_search_terms(SEARCH_TERMS.read_text(encoding="utf-8"))
 
     class SearchJapaneseWithTerms(base):  # type: ignore[misc, valid-type]
         def split(self, input: str) -> list[str]:
@@ -146,6 +171,8 @@ def use_japanese_search_terms(app: Sphinx) -> None:
             for term in terms:
                 if term in input:
                     words.extend(super().split(term))
+                    for alias in aliases.get(term, ()):
+                        words.extend(super().split(alias))
             return words
 
     app.add_search_language(SearchJapaneseWithTerms)
@@ -322,6 +349,54 @@ def write_icon_subset(app: Sphinx, exception: Exception | None) -> None:
         target.write_text(css, encoding="utf-8")
 
 
+def index_in_gojuon_order(app: Sphinx, pagename: str, templatename: str,
+                          context: dict[str, Any], doctree: Any) -> None:
+    """The Japanese general index grouped by 五十音 row (site/gojuon.py), from the readings
+    the glossary gives its terms."""
+    if pagename == "genindex" and app.config.language == "ja" and "genindexentries" in context:
+        context["genindexentries"] = group_by_row(context["genindexentries"])
+
+
+def name_toggle_buttons(app: Sphinx) -> None:
+    """sphinx-togglebutton names every fold's button "Toggle hidden content" in English (its
+    script hard-codes it); once its script has added the buttons, give them the name in the
+    page's language (site/locale)."""
+    if app.builder.format != "html":
+        return
+    label = json.dumps(_("Toggle hidden content"), ensure_ascii=False)
+    app.add_js_file(None, priority=600, body=(
+        'document.addEventListener("DOMContentLoaded", function () {'
+        ' document.querySelectorAll("button.toggle-button").forEach(function (button) {'
+        f' button.setAttribute("aria-label", {label}); }}); }});'))
+
+
+def add_theme_translations(app: Sphinx) -> None:
+    """Japanese for the header buttons' words that sphinx-book-theme's catalog leaves in
+    English ("Launch interactive content", "Launch on Binder"; site/locale/*/booktheme.po),
+    compiled when the .po is newer and added behind the theme's own catalog."""
+    from sphinx.util.i18n import CatalogInfo
+
+    language = app.config.language or "en"
+    folder = LOCALE / language / "LC_MESSAGES"
+    if not (folder / "booktheme.po").is_file():
+        return
+    catalog = CatalogInfo(str(folder), "booktheme", "utf-8")
+    if catalog.is_outdated():
+        catalog.write_mo(language)
+    app.add_message_catalog("booktheme", str(LOCALE))
+
+
+def reread_when_translations_change(app: Sphinx, env: Any, added: set[str], changed: set[str],
+                                    removed: set[str]) -> list[str]:
+    """Every page again when a catalog in site/locale is newer than the last build: Sphinx
+    rewrites a page only when its source changed, so a corrected theme string stayed old."""
+    stamp = Path(app.outdir) / ".buildinfo"
+    catalogs = list(LOCALE.glob("*/LC_MESSAGES/*.po"))
+    if stamp.is_file() and any(po.stat().st_mtime > stamp.stat().st_mtime for po in catalogs):
+        return sorted(env.found_docs)
+    return []
+
+
 def drop_mathjax_without_maths(app: Sphinx, pagename: str, templatename: str,
                                context: dict[str, Any], doctree: Any) -> None:
     """No MathJax (its configuration and its 1 MB of scripts) on a page with no formula."""
@@ -353,5 +428,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After sphinx.ext.mathjax has added its scripts (priority 500).
     app.connect("html-page-context", drop_mathjax_without_maths, priority=700)
     app.connect("build-finished", write_icon_subset)
+    app.connect("html-page-context", index_in_gojuon_order)
+    app.connect("builder-inited", name_toggle_buttons)
+    add_theme_translations(app)
+    app.connect("env-get-outdated", reread_when_translations_change)
     app.add_css_file("course-icons.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

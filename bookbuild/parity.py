@@ -10,6 +10,7 @@ differ, and ``tests/test_editions.py`` checks all of it in ``make test``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ GLUE_ROLE = re.compile(
     r"\{glue(?::(?:any|text|md|math|figure))?\}`((?:[^`:]+::)?[^`:]+)(?::[^`]*)?`")
 GLUE_DIRECTIVE = re.compile(
     r"^[`:]{3,}\{glue(?::(?:any|text|md|math|figure))?\}\s+(\S+)", re.MULTILINE)
+#: A figure glued in both languages (labkit.figures.glue_figures): the Japanese page shows
+#: ``name_ja``, the English page ``name``; both come from the same code cell.
+JA_SUFFIX = "_ja"
+JA_FIGURE = re.compile(r"^[`:]{3,}\{glue:figure\}\s+(\S+)_ja\s*$", re.MULTILINE)
 FIGURE = re.compile(r"^[`:]{3,}\{glue:figure\}", re.MULTILINE)
 #: An exercise's folded solution (book/CONVENTIONS.md).
 SOLUTION = re.compile(r"^:class:\s*dropdown solution\s*$", re.MULTILINE)
@@ -70,6 +75,14 @@ def differences(english: Path, japanese: Path) -> list[str]:
     en, ja = Chapter.read(english), Chapter.read(japanese)
     where = japanese.as_posix()
     found = []
+    # The Japanese variant of a figure stands for the English one it is drawn beside.
+    ja_figures = set(JA_FIGURE.findall(CODE_CELL.sub("", japanese.read_text(encoding="utf-8"))))
+    ja = dataclasses.replace(ja, glue_names=frozenset(
+        name.removesuffix(JA_SUFFIX) if name.removesuffix(JA_SUFFIX) in ja_figures else name
+        for name in ja.glue_names))
+    for name in sorted(JA_FIGURE.findall(CODE_CELL.sub("", english.read_text(encoding="utf-8")))):
+        found.append(f"{english.as_posix()}: shows {name + JA_SUFFIX!r}, the Japanese variant "
+                     f"of a figure (the English page shows {name!r})")
     for (en_line, en_cell), (ja_line, ja_cell) in zip(en.code_cells, ja.code_cells):
         if en_cell != ja_cell:
             found.append(f"{where}:{ja_line}: code cell differs from {english.name}:{en_line} "
@@ -162,4 +175,45 @@ def english_sentences(path: Path) -> list[str]:
         if words & FUNCTION_WORDS:
             line = text.count("\n", 0, match.start()) + 1
             found.append(f"{path.as_posix()}:{line}: English sentence: {match.group(0)!r}")
+    return found
+
+
+# --- hard line breaks inside Japanese sentences -------------------------------------------------
+
+#: Japanese script and full-width punctuation: a line break next to one of these inside a
+#: paragraph shows as a space in the page (and in its Open Graph description), in the middle
+#: of a sentence. Japanese has no spaces between words, so such a paragraph is one line.
+WIDE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff60]")
+#: A line that starts a block of its own rather than continuing the paragraph above it.
+BLOCK_START = re.compile(r"[ \t]*(?:[-*+][ \t]|\d+\.[ \t]|#|\||:|```|~~~|\$\$|\([^)]*\)=|<)")
+#: A fence of code or output (not a glossary or an admonition, whose text is prose).
+CODE_FENCE = re.compile(r"^(```+|~~~+)(?![ \t]*\{(?:glossary|admonition|note|tip|warning|important|"
+                        r"caution|hint|seealso|figure|glue:figure|table|dropdown)\})[^\n]*\n"
+                        r".*?^\1[ \t]*$", re.DOTALL | re.MULTILINE)
+LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d+\.)[ \t]")
+
+
+def broken_lines(path: Path) -> list[str]:
+    """``file:line: ...`` for each line break inside a paragraph (or a list item, or a
+    glossary definition) next to a Japanese character. A formula beside the break is let
+    pass: MathJax spaces it anyway."""
+    text = path.read_text(encoding="utf-8")
+    for pattern in (NOT_PROSE[0], CODE_CELL, CODE_FENCE, *NOT_PROSE[3:5]):
+        text = pattern.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
+    lines = text.split("\n")
+    found = []
+    for number, (above, below) in enumerate(zip(lines, lines[1:]), start=1):
+        if not above.strip() or not below.strip() or BLOCK_START.match(below):
+            continue
+        if BLOCK_START.match(above) and not LIST_ITEM.match(above):
+            continue  # a heading, a table row, a directive's option: a line of its own
+        indent = len(below) - len(below.lstrip())
+        if indent > len(above) - len(above.lstrip()) and not LIST_ITEM.match(above):
+            continue  # a glossary term's definition, indented under it
+        last, first = above.rstrip()[-1], below.lstrip()[0]
+        if "$" in (last, first):
+            continue
+        if WIDE.match(last) or WIDE.match(first):
+            found.append(f"{path.as_posix()}:{number}: line break inside a Japanese sentence: "
+                         f"…{above.rstrip()[-12:]}⏎{below.lstrip()[:12]}…")
     return found

@@ -13,6 +13,8 @@ Where to find things:
 - ``labkit.distributed`` ``HorovodRunner``, ``train_hvd`` and TorchDistributor training
 - ``labkit.horovod_runner``, ``labkit.launch``, ``labkit.rank_output``: how the ranks are
   started, watched and heard from
+- ``labkit.notebook``, ``labkit.figures``: numbers and figures for the book's pages (glue),
+  each figure drawn in both editions' languages (``glue_figures``)
 - ``labkit.atomic``      writing files whole or not at all
 - ``labkit.outputs``     where a command may write: never over its input or a stream
 - ``labkit.settings``    the ``LABKIT_*`` environment variables, checked

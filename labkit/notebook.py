@@ -22,15 +22,23 @@ WORDS_PER_MINUTE = 200
 CODE_LINES_PER_MINUTE = 15
 
 
+def gluing() -> bool:
+    """Whether :func:`glue` stores anything here: myst-nb is installed and this is not
+    Databricks."""
+    if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+        return False
+    import importlib.util
+
+    return importlib.util.find_spec("myst_nb") is not None
+
+
 def glue(name: str, value: Any, display: bool = False) -> None:
     """Store ``value`` under ``name`` for the page's prose (myst-nb's ``glue``), or do
     nothing where no book is being built from this notebook."""
-    if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+    if not gluing():
         return
-    try:
-        from myst_nb import glue as myst_nb_glue
-    except ImportError:
-        return
+    from myst_nb import glue as myst_nb_glue
+
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
         # A NumPy or torch scalar: its text is "np.float64(0.44)" since NumPy 2, which the
         # page's {glue:text}`name:.1%` cannot format. Glue the plain Python number instead.

@@ -91,6 +91,24 @@ def test_a_japanese_chapter_matches_its_english_one(name):
     assert parity.differences(ENGLISH[name], japanese) == []
 
 
+@pytest.mark.parametrize("path", JAPANESE, ids=lambda path: path.name)
+def test_no_japanese_sentence_is_broken_across_lines(path):
+    """A hard line break inside a Japanese paragraph shows as a space mid-sentence."""
+    assert parity.broken_lines(path) == []
+
+
+def test_a_line_break_inside_a_japanese_sentence_is_found(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# 見出し\n\nこの講座のもとになった演習は\nDatabricks向けに書かれたもので、\n"
+                    "どの章も実行できます。\n\n- 項目の文が\n  続きます。\n\n"
+                    "```{glossary}\n用語（term）\n  定義の文が\n  続きます。\n```\n\n"
+                    "```python\nx = 1  # コードの\n# 行です\n```\n\n"
+                    "数式$x$\nです。English text\nwraps freely.\n", encoding="utf-8")
+    assert [line.split(": ")[0] for line in parity.broken_lines(page)] == [
+        f"{page.as_posix()}:3", f"{page.as_posix()}:4", f"{page.as_posix()}:7",
+        f"{page.as_posix()}:12"]
+
+
 @pytest.mark.parametrize("name", sorted(ENGLISH))
 def test_a_japanese_chapter_has_no_english_sentence(name):
     japanese = ROOT / "book" / "ja" / name
@@ -267,3 +285,26 @@ def test_the_build_refuses_a_chapter_missing_from_the_japanese_edition(tmp_path)
     (tmp_path / "en" / "05-backpropagation.md").write_text(HEADER + "# Backpropagation\n")
     problems = build_book.check_parity(editions, tmp_path)
     assert problems == ["ja/05-backpropagation.md: listed in ja/_toc.yml but missing"]
+
+
+# --- a figure drawn in both languages (labkit.figures.glue_figures) ---------------------------
+
+def test_the_japanese_page_may_show_the_japanese_variant_of_a_figure(tmp_path):
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace(
+        ":::{glue:figure} fig_loss\n", ":::{glue:figure} fig_loss_ja\n"))
+    assert parity.differences(english, japanese) == []
+    assert parity.code_and_glue_differences(english, japanese) == []
+
+
+def test_a_ja_name_is_only_a_figure_variant_and_only_on_the_japanese_page(tmp_path):
+    # {glue:text} of a name ending in _ja is no figure variant: a glue name of its own.
+    english, japanese = pair(tmp_path, JAPANESE_PAGE.replace(
+        "{glue:text}`loss:.3f`", "{glue:text}`loss_ja:.3f`"))
+    assert any("glue name 'loss_ja'" in line
+               for line in parity.code_and_glue_differences(english, japanese))
+    # The English page shows the English variant.
+    english.write_text(ENGLISH_PAGE.replace(":::{glue:figure} fig_loss\n",
+                                            ":::{glue:figure} fig_loss_ja\n"), encoding="utf-8")
+    japanese.write_text(JAPANESE_PAGE, encoding="utf-8")
+    assert any("the Japanese variant of a figure" in line
+               for line in parity.differences(english, japanese))

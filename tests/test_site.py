@@ -772,3 +772,96 @@ def test_the_language_switch_of_the_search_page_keeps_the_query(site, browser):
         "const s = document.querySelector('#search-results .search-summary');"
         "return !!s && s.textContent.trim().length > 0;"))
     assert browser.execute_script(RESULTS), "the Japanese search page found nothing"
+
+
+# --- the Japanese edition speaks Japanese outside the article too -------------------------------
+
+#: Every name, tooltip and alt text on the page once its scripts have run (sphinx-togglebutton
+#: adds its buttons then), with the element's own text outside the article; what sits in an
+#: element marked lang="en" (the switch to the English edition) is English on purpose.
+THEME_STRINGS = """
+const out = [];
+for (const el of document.querySelectorAll('body *')) {
+  if (el.closest('[lang="en"]') || el.closest('script, style, noscript')) continue;
+  for (const name of ['aria-label', 'title', 'alt', 'placeholder', 'data-bs-title']) {
+    const value = el.getAttribute(name);
+    // A citation's title is the cited work's own (English) reference.
+    if (value && !el.closest('a[href*="references"], .citation')) out.push(name + ': ' + value);
+  }
+  if (!el.closest('article, .bd-search')) {
+    for (const node of el.childNodes) {
+      const text = node.nodeType === 3 ? node.textContent.trim() : '';
+      if (text) out.push('text: ' + text);
+    }
+  }
+}
+return out;
+"""
+#: Latin-script words a Japanese page may show outside its prose: names of products and
+#: formats, and the keyboard shortcut.
+NAMES = {"Colab", "Binder", "JupyterHub", "Databricks", "Spark", "PDF", "pdf", "ipynb", "md",
+         "Ctrl", "PenguinNet", "JavaScript", "LTS", "ML"}
+
+
+@needs_japanese
+@pytest.mark.parametrize("name", ["02-data-with-spark", "glossary", "genindex", "search"])
+def test_a_japanese_page_has_no_english_theme_string(site, browser, name):
+    """"Toggle secondary sidebar", "Toggle hidden content", "Main", "- Home", the footer's
+    author and the like were English on every Japanese page."""
+    browser.get(f"{site}ja/{name}.html")
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    strings = browser.execute_script(THEME_STRINGS)
+    assert strings, "nothing read from the page"
+    english = [text for text in strings
+               if set(re.findall(r"[A-Za-z]{3,}", text.split(": ", 1)[1])) - NAMES]
+    assert english == [], english
+    if name == "02-data-with-spark":  # the page has folds whose buttons the script adds
+        assert browser.find_elements(By.CSS_SELECTOR, "button.toggle-button")
+
+
+@needs_japanese
+def test_the_japanese_index_is_grouped_by_gojuon_row(site, browser):
+    """Glossary terms carry their readings (``term : reading``), so the index groups them
+    under あ, か, さ ... in reading order, not under their kanji in code-point order."""
+    sys.path.insert(0, str(ROOT / "site"))
+    import gojuon
+
+    source = (ROOT / "book" / "ja" / "glossary.md").read_text(encoding="utf-8")
+    readings = dict(re.findall(r"^(\S+?)（[^\n]*?） : (\S+)$", source, re.MULTILINE))
+    browser.get(f"{site}ja/genindex.html")
+    groups = browser.execute_script("""
+        return [...document.querySelectorAll('h2[id]')].filter(h => h.nextElementSibling)
+          .map(h => [h.textContent.trim(), [...h.nextElementSibling.querySelectorAll(
+            'td > ul > li')].map(li => li.firstChild.textContent.trim())]);""")
+    headings = [heading for heading, _ in groups]
+    rows = [heading for heading in headings if gojuon.row(heading)]
+    assert rows == [kana[0] for kana in gojuon.ROWS if kana[0] in rows], headings
+    assert {"あ", "か", "さ", "た"} <= set(rows), headings
+    assert all(len(heading) == 1 for heading in headings), headings
+    for heading, terms in groups:
+        known = [term for term in terms if term.split("（")[0] in readings]
+        for term in known:
+            assert gojuon.row(readings[term.split("（")[0]]) == heading, (heading, term)
+        keys = [gojuon.sort_key(readings[term.split("（")[0]]) for term in known]
+        assert keys == sorted(keys), (heading, known)
+    listed = {term.split("（")[0] for _, terms in groups for term in terms}
+    assert set(readings) <= listed, set(readings) - listed
+
+
+#: What a learner of the lab (Microsoft Learn's Japanese) or of other Japanese texts types,
+#: and the pages that must come up: the course writes 順伝播, 偏微分, 有限差分, 勾配の検証,
+#: 行き過ぎ.
+LEARNER_QUERIES = {"前方パス": {"03-forward-pass", "glossary"},
+                   "偏導関数": {"05-backpropagation", "glossary"},
+                   "数値微分": {"05-backpropagation", "glossary"},
+                   "オーバーシュート": {"07-optimisation", "glossary"},
+                   "勾配確認": {"05-backpropagation", "glossary"}}
+
+
+@needs_japanese
+@pytest.mark.parametrize("query", sorted(LEARNER_QUERIES))
+def test_japanese_search_finds_the_pages_for_a_learners_word(site, browser, query):
+    results = search(browser, site, "ja", query)
+    found = {Path(result["page"]).stem for result in results}
+    assert LEARNER_QUERIES[query] <= found, f"{query}: found {sorted(found)}"
