@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.labkit-setup
 
-.PHONY: setup test lint book bench bench-cli clean lock ja-status
+.PHONY: setup test lint book pdf bench bench-cli clean lock ja-status
 
 setup: $(STAMP)
 
@@ -38,6 +38,13 @@ ja-status: setup
 
 book: setup
 	@$(PY) scripts/build_book.py
+
+# The whole book as one PDF per edition, _build/pdf/en.pdf and _build/pdf/ja.pdf, printed by
+# Chromium from the executed editions (bookbuild/pdf.py): the book is built first, which
+# executes nothing when its cache is current, and the PDFs execute nothing at all. Needs
+# chromium, chromedriver and fonts-noto-cjk (apt; .ci/run installs them).
+pdf: book
+	@$(PY) scripts/build_pdf.py
 
 bench: setup
 	$(PY) bench/bench_training.py

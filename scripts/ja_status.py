@@ -33,8 +33,8 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from parity import CODE_CELL  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bookbuild.parity import CODE_CELL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.DOTALL)

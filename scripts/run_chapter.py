@@ -8,12 +8,13 @@ executed notebook as /tmp/<edition>-<chapter>.ipynb for a closer look.
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_book  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import nbformat  # noqa: E402
 
+from bookbuild.execute import execute_chapter, execute_settings  # noqa: E402
+
 path = Path(sys.argv[1]).resolve()
-nb, seconds, error = build_book.execute_chapter(path, build_book.execute_settings())
+nb, seconds, error = execute_chapter(path, execute_settings())
 out = Path("/tmp") / (path.parent.name + "-" + path.stem + ".ipynb")
 nbformat.write(nb, out)
 for i, cell in enumerate(nb.cells):

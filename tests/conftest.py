@@ -37,6 +37,7 @@ from labkit.spark import get_spark
 SHARED_FIXTURES = {
     ("test_book", "built_book"): "book",
     ("test_apparatus", "built_book"): "book",
+    ("test_pdf", "pdfs"): "book",  # make pdf reads the built book's execution cache
     ("test_binder", "binder_env"): "binder-env",
     ("test_binder", "jupyterlab"): "binder-env",
     ("test_databricks", "exported"): "databricks-export",
