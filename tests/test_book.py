@@ -26,7 +26,8 @@ BUILD_SCRIPT = ROOT / "scripts" / "build_book.py"
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 EXPECTED_CHAPTERS = [
     "01-introduction", "02-data-with-spark", "03-forward-pass", "04-loss",
-    "05-backpropagation", "07-optimisation", "08-training", "09-input-scale",
+    "05-backpropagation", "06-backpropagation-matrices", "07-optimisation", "08-training",
+    "09-input-scale",
     "10-trained-model", "11-distributed",
 ]
 #: Pages after the chapters, without code: the course's notation, glossary and bibliography.
