@@ -555,7 +555,24 @@ def write_executed_notebooks(edition: Edition) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
             written += 1
+    # A renamed chapter's old address is a redirect page (sphinx-reredirects); a download
+    # cannot redirect, so its old notebook name serves the renamed chapter's notebook.
+    sources = edition.build_dir / "html" / "_sources"
+    for old, new in renamed_pages().items():
+        if (sources / f"{new}.ipynb").is_file():
+            write_if_changed(sources / f"{old}.ipynb",
+                             (sources / f"{new}.ipynb").read_text(encoding="utf-8"))
     return written
+
+
+def renamed_pages(root: Path = ROOT) -> dict[str, str]:
+    """Old page name -> new page name of every renamed chapter (``redirects`` in
+    ``_config.yml``, which sphinx-reredirects turns into redirect pages in each edition)."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    redirects = ((config.get("sphinx") or {}).get("config") or {}).get("redirects") or {}
+    return {old: str(new).removesuffix(".html") for old, new in redirects.items()}
 
 
 ROOT_PAGE = """<!DOCTYPE html>
