@@ -12,8 +12,8 @@ The speeds are assumptions, stated here so that a reader can weigh them:
 - Japanese technical prose at 400 characters a minute (the lower end of the 400-600 usually
   quoted for adult readers of Japanese);
 - code at 15 lines a minute, a line being read, not skimmed;
-- half a minute for each display equation, the time to read it and match its symbols to the
-  text around it.
+- half a minute for each line of a display equation (a row of an ``aligned`` block counts as
+  a line), the time to read it and match its symbols to the text around it.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def reading_minutes(source: str, folder: Path | str | None = None,
                           for path, options in LITERALINCLUDE.findall(body))
     prose = CODE_CELL.sub("", body)
     prose = LITERALINCLUDE.sub("", prose)
-    equations = len(DISPLAY_MATH.findall(prose))
+    equations = sum(equation_lines(match.group(0)) for match in DISPLAY_MATH.finditer(prose))
     prose = OPTION.sub("", DISPLAY_MATH.sub("", prose))
     minutes = (prose_minutes(prose, japanese) + equations * MINUTES_PER_EQUATION
                + code_lines / CODE_LINES_PER_MINUTE)
@@ -69,6 +69,13 @@ def prose_minutes(prose: str, japanese: bool = False) -> float:
     characters = len(JAPANESE.findall(prose))
     latin_words = len(re.findall(r"[A-Za-z0-9_]+", JAPANESE.sub(" ", prose)))
     return characters / JAPANESE_CHARACTERS_PER_MINUTE + latin_words / WORDS_PER_MINUTE
+
+
+def equation_lines(display: str) -> int:
+    """Lines of a display equation: its rows separated by ``\\\\`` that hold something."""
+    inner = re.sub(r"\$\$|^(```|:::)[^\n]*$|\\(begin|end)\{[^}]*\}", " ", display, flags=re.M)
+    rows = re.split(r"\\\\(?![A-Za-z])", inner)
+    return max(1, sum(1 for row in rows if row.strip()))
 
 
 def _lines(cell: str) -> int:

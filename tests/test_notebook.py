@@ -19,6 +19,7 @@ from labkit.notebook import (
 from labkit.reading import (
     JAPANESE_CHARACTERS_PER_MINUTE,
     MINUTES_PER_EQUATION,
+    equation_lines,
     included_lines,
 )
 
@@ -66,6 +67,12 @@ def test_reading_minutes_gives_each_display_equation_its_time():
     directives = chapter(0) + "\n```{math}\na = b\n```\n" * equations
     assert reading_minutes(dollars) == reading_minutes(directives) == 15
     assert reading_minutes(chapter(0) + "\n$$\na = b\n$$\n" * (equations - 2)) == 10
+    # A derivation's rows are read one by one: an aligned block of n rows counts n times.
+    rows = " \\\\\n".join(["a &= b"] * equations)
+    aligned = chapter(0) + f"\n$$\n\\begin{{aligned}}\n{rows}\n\\end{{aligned}}\n$$\n"
+    assert reading_minutes(aligned) == 15
+    assert equation_lines(f"$$\n\\begin{{aligned}}\n{rows} \\\\\n\\end{{aligned}}\n$$") == equations
+    assert equation_lines("$$\nx \\\\mathrm{d} y\n$$") == 1
 
 
 def included_chapter(options: str) -> str:
