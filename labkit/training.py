@@ -241,7 +241,7 @@ def adam_moments(optimizer: torch.optim.Adam) -> AdamMoments:
             m_hats.append((state["exp_avg"] / (1 - beta1 ** t)).detach().ravel())
             v_hats.append((state["exp_avg_sq"] / (1 - beta2 ** t)).detach().ravel())
     if not m_hats:
-        raise InputError("the optimiser has taken no step yet: there is no state to read")
+        raise InputError("the optimiser has taken no step yet: it has no state to read")
     return AdamMoments(torch.cat(m_hats), torch.cat(v_hats), float(eps))
 
 
