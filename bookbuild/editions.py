@@ -252,3 +252,12 @@ def check_parity(present: list[Edition], root: Path = ROOT) -> list[str]:
                 problems += parity.code_and_glue_differences(english[path.name], path)
     return problems
 
+
+def renamed_pages(root: Path = ROOT) -> dict[str, str]:
+    """Old page name -> new page name of every renamed chapter (``redirects`` in
+    ``_config.yml``, which sphinx-reredirects turns into redirect pages in each edition)."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    redirects = ((config.get("sphinx") or {}).get("config") or {}).get("redirects") or {}
+    return {old: str(new).removesuffix(".html") for old, new in redirects.items()}

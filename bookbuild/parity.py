@@ -33,6 +33,10 @@ SOLUTION = re.compile(r"^:class:\s*dropdown solution\s*$", re.MULTILINE)
 #: ``(label)=`` before a heading and ``:name: label`` of a figure, table or equation.
 LABEL = re.compile(r"^\(([^)\s]+)\)=\s*$|^:name:\s*(\S+)\s*$|^:label:\s*(\S+)\s*$",
                    re.MULTILINE)
+#: Glue names a Japanese page uses in place of the English one: numbers about the page itself
+#: (its reading time, counted by characters), glued by the same English run
+#: (``labkit.notebook.ChapterClock``).
+JAPANESE_VARIANTS = {"read_minutes_ja": "read_minutes"}
 #: {numref}`fig-x`, {ref}`text <label>`, {doc}`05-backpropagation`, {eq}`eq-x`, {cite:p}`key`;
 #: the target is what is inside <...> when the role has its own text.
 XREF = re.compile(r"\{(numref|ref|doc|eq|cite(?::[a-z]+)?|term|download)\}`([^`]*)`")
@@ -73,6 +77,7 @@ def _target(body: str) -> str:
 def differences(english: Path, japanese: Path) -> list[str]:
     """One line per way in which the Japanese edition of a chapter departs from the English."""
     en, ja = Chapter.read(english), Chapter.read(japanese)
+    ja_glue = frozenset(JAPANESE_VARIANTS.get(name, name) for name in ja.glue_names)
     where = japanese.as_posix()
     found = []
     # The Japanese variant of a figure stands for the English one it is drawn beside.
@@ -90,7 +95,7 @@ def differences(english: Path, japanese: Path) -> list[str]:
     if len(en.code_cells) != len(ja.code_cells):
         found.append(f"{where}: {len(ja.code_cells)} code cells, the English edition has "
                      f"{len(en.code_cells)}")
-    for kind, en_set, ja_set in (("glue name", en.glue_names, ja.glue_names),
+    for kind, en_set, ja_set in (("glue name", en.glue_names, ja_glue),
                                  ("label", en.labels, ja.labels)):
         for name in sorted(en_set - ja_set):
             found.append(f"{where}: {kind} {name!r} is used in English but not here")

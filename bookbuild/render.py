@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from bookbuild.editions import Edition, chapters, editions_present, write_edition_files
+from bookbuild.editions import (Edition, chapters, editions_present, renamed_pages,
+                                write_edition_files)
 from bookbuild.execute import inputs_hash, read_notebook
 from bookbuild.paths import CACHE, ROOT
 
@@ -100,5 +101,14 @@ def write_executed_notebooks(edition: Edition) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
             written += 1
+    # A renamed chapter's old address is a redirect page (sphinx-reredirects); a download
+    # cannot redirect, so its old notebook name serves the renamed chapter's notebook.
+    sources = edition.build_dir / "html" / "_sources"
+    for old, new in renamed_pages().items():
+        if (sources / f"{new}.ipynb").is_file():
+            text = (sources / f"{new}.ipynb").read_text(encoding="utf-8")
+            target = sources / f"{old}.ipynb"
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                target.write_text(text, encoding="utf-8")
     return written
 

@@ -10,16 +10,16 @@ cells run unchanged everywhere.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
 
-#: Reading speeds for the estimate at the top of each chapter: prose words, lines of code.
-WORDS_PER_MINUTE = 200
-CODE_LINES_PER_MINUTE = 15
+from labkit.reading import (  # noqa: F401  (the clock's counting, re-exported)
+    CODE_LINES_PER_MINUTE,
+    WORDS_PER_MINUTE,
+    reading_minutes,
+)
 
 
 def gluing() -> bool:
@@ -46,37 +46,32 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     myst_nb_glue(name, value, display=display)
 
 
-def reading_minutes(source: str) -> int:
-    """Minutes to read a MyST chapter: its prose at ``WORDS_PER_MINUTE``, the code it shows
-    unfolded at ``CODE_LINES_PER_MINUTE``, rounded up to a multiple of five."""
-    body = re.sub(r"\A---\n.*?\n---\n", "", source, flags=re.DOTALL)  # the jupytext header
-    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", body, flags=re.DOTALL | re.M)
-    # Code a reader sees unfolded; hidden or removed cells (figures, glue) are not read.
-    code = [cell for cell in cells
-            if not re.search(r"^:tags:.*\b(hide|remove)-(input|cell)\b", cell, re.M)]
-    prose = re.sub(r"^```\{code-cell\}.*?^```", "", body, flags=re.DOTALL | re.M)
-    prose = re.sub(r"^:[\w-]+:.*$", "", prose, flags=re.M)  # directive options
-    words = len(re.findall(r"\w+", prose))
-    code_lines = sum(1 for cell in code for line in cell.splitlines()
-                     if line.strip() and not line.startswith(":"))
-    minutes = words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE
-    return max(5, 5 * math.ceil(minutes / 5))
-
-
 class ChapterClock:
     """Started in a chapter's first cell; its :meth:`glue` in the last cell gives the
     objectives block at the top of the page ``read_minutes`` and ``run_seconds``.
 
     ``source`` is the chapter's file name: a chapter runs in its own folder when the book is
     built. Where the file is not beside the notebook (an exported ``.ipynb``), only the run
-    time is measured.
+    time is measured. The Japanese edition is never executed (it shows the English runs), so
+    the English run also times the Japanese page, ``../ja/<same name>``, by its characters
+    and glues ``read_minutes_ja``, the one glue name a Japanese page may use in place of
+    the English one (``scripts/parity.py``).
     """
 
     def __init__(self, source: str | os.PathLike[str]) -> None:
         self.source = Path(source)
         self.start = time.perf_counter()
 
+    @property
+    def japanese_source(self) -> Path:
+        return self.source.parent / ".." / "ja" / self.source.name
+
     def glue(self) -> None:
         glue("run_seconds", time.perf_counter() - self.start)
         if self.source.is_file():
-            glue("read_minutes", reading_minutes(self.source.read_text(encoding="utf-8")))
+            glue("read_minutes", reading_minutes(self.source.read_text(encoding="utf-8"),
+                                                 self.source.parent))
+        japanese = self.japanese_source
+        if japanese.is_file() and japanese.resolve() != self.source.resolve():
+            glue("read_minutes_ja", reading_minutes(japanese.read_text(encoding="utf-8"),
+                                                    japanese.parent, japanese=True))

@@ -208,6 +208,43 @@ def adam(model: nn.Module, lr: float = LEARNING_RATE) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
 
 
+class AdamMoments(NamedTuple):
+    """Adam's bias-corrected averages for every parameter, flattened into one vector each."""
+
+    m_hat: torch.Tensor
+    v_hat: torch.Tensor
+    eps: float
+
+    @property
+    def step_over_lr(self) -> torch.Tensor:
+        """|m_hat| / (sqrt(v_hat) + eps): each parameter's last step in units of the
+        learning rate. 1 at the first step; smaller once recent gradients disagree in sign
+        or shrink."""
+        return self.m_hat.abs() / (self.v_hat.sqrt() + self.eps)
+
+
+def adam_moments(optimizer: torch.optim.Adam) -> AdamMoments:
+    """Read m_hat and v_hat from a PyTorch Adam's state, as its last step used them (the
+    state holds m and v and the step count; the hats undo the averages' start at zero).
+    Parameters not yet stepped are left out."""
+    m_hats, v_hats, eps = [], [], None
+    for group in optimizer.param_groups:
+        beta1, beta2 = group["betas"]
+        eps = group["eps"] if eps is None else eps
+        if group["eps"] != eps:
+            raise InputError("adam_moments needs one eps for all parameter groups")
+        for parameter in group["params"]:
+            state = optimizer.state.get(parameter)
+            if not state:
+                continue
+            t = float(state["step"])
+            m_hats.append((state["exp_avg"] / (1 - beta1 ** t)).detach().ravel())
+            v_hats.append((state["exp_avg_sq"] / (1 - beta2 ** t)).detach().ravel())
+    if not m_hats:
+        raise InputError("the optimiser has taken no step yet: it has no state to read")
+    return AdamMoments(torch.cat(m_hats), torch.cat(v_hats), float(eps))
+
+
 def fit_penguin_net(data: Split, *, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
                     lr: float = LEARNING_RATE, seed: int = SEED, progress: bool = True,
                     device: str | torch.device = "cpu",

@@ -42,8 +42,8 @@ from lock import package_sources  # noqa: E402
 
 #: In requirements.txt but not in the image (they build or check the site).
 DEVELOPER_ONLY = {"jupyter-book", "sphinx-book-theme", "pytest", "pytest-xdist", "execnet",
-                  "ruff", "selenium", "pypdf", "sphinx-sitemap", "sphinx-tsegsearch",
-                  "sphinxext-opengraph", "uv"}
+                  "ruff", "selenium", "pypdf", "sphinx-reredirects", "sphinx-sitemap",
+                  "sphinx-tsegsearch", "sphinxext-opengraph", "uv"}
 #: Only in the Binder image's top level: the interface and the content pull.
 BINDER_ONLY = {"jupyterlab", "jupyterlab-myst", "nbgitpuller"}
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

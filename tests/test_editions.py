@@ -210,6 +210,28 @@ def test_each_difference_is_found(tmp_path, case, old, new, expected):
     assert all(line.startswith(japanese.as_posix()) for line in found)
 
 
+def test_a_japanese_page_times_itself_with_the_ja_variant_only(tmp_path):
+    """A page's reading time is the one number that differs by edition: the Japanese page
+    may show ``read_minutes_ja`` where the English shows ``read_minutes``, and no other
+    name may stand in for another."""
+    timed_english = ENGLISH_PAGE + "About {glue:text}`read_minutes` minutes.\n"
+    english, japanese = pair(tmp_path, JAPANESE_PAGE + "約{glue:text}`read_minutes_ja`分。\n")
+    english.write_text(timed_english, encoding="utf-8")
+    assert parity.differences(english, japanese) == []
+    japanese.write_text(JAPANESE_PAGE + "約{glue:text}`loss_ja`分。\n", encoding="utf-8")
+    assert any("glue name 'loss_ja'" in line for line in parity.differences(english, japanese))
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH))
+def test_a_timed_japanese_chapter_shows_its_own_reading_time(name):
+    japanese = ROOT / "book" / "ja" / name
+    if not japanese.is_file():
+        pytest.skip(NO_JAPANESE if not JAPANESE else f"book/ja/{name} is not written yet")
+    if "ChapterClock" not in japanese.read_text(encoding="utf-8"):
+        pytest.skip(f"{name} has no chapter clock")
+    assert "read_minutes_ja" in parity.Chapter.read(japanese).glue_names
+
+
 def test_a_differing_code_cell_is_reported_at_its_line(tmp_path):
     english, japanese = pair(tmp_path, JAPANESE_PAGE.replace("0.25)", "0.5)"))
     [line] = parity.differences(english, japanese)

@@ -332,6 +332,29 @@ def test_the_language_switch_leads_to_the_same_chapter_both_ways(site, browser, 
         assert alternates.get(here, "").endswith(f"/{here}/{name}.html"), alternates
 
 
+RENAMED = build_book.renamed_pages()
+
+
+@pytest.mark.parametrize(("language", "old"),
+                         [(language, old) for language in EDITIONS for old in RENAMED])
+def test_an_old_chapter_address_leads_to_the_renamed_chapter(site, browser, language, old):
+    """Addresses readers already have (bookmarks, links, the notebook they downloaded) keep
+    working after chapters were renamed: the old page sends the reader on, section kept."""
+    new = RENAMED[old]
+    assert new in build_book.page_names(EDITIONS[language]), f"{old} -> {new}: no such page"
+    assert old not in build_book.page_names(EDITIONS[language]), f"{old} is still a chapter"
+    browser.get(f"{site}{language}/{old}.html#exercises")
+    WebDriverWait(browser, 10).until(lambda d: f"/{old}.html" not in d.current_url)
+    assert browser.current_url == f"{site}{language}/{new}.html#exercises"
+    assert browser.execute_script("return document.documentElement.lang") == language
+    heading = browser.find_element(By.CSS_SELECTOR, "article h1").text
+    page = (SITE / language / f"{new}.html").read_text(encoding="utf-8")
+    assert heading and heading in re.sub(r"<[^>]+>", "", page)
+    with urllib.request.urlopen(f"{site}{language}/_sources/{old}.ipynb") as response:
+        downloaded = response.read()
+    assert downloaded == (SITE / language / "_sources" / f"{new}.ipynb").read_bytes()
+
+
 @needs_japanese
 @pytest.mark.parametrize("term", SEARCH_TERMS)
 def test_japanese_search_finds_the_chapters_that_use_a_term(site, browser, term):

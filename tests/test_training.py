@@ -97,3 +97,29 @@ def test_shuffling_every_epoch_follows_the_seed_and_changes_the_run(honest):
     _, again = fit_penguin_net(honest.data, epochs=2, progress=False, shuffle=True)
     assert shuffled.train_loss == again.train_loss
     assert shuffled.train_loss != fixed.train_loss
+
+
+# --- Adam's state, read back -------------------------------------------------------------------
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_adam_moments_give_the_size_of_the_last_step(fused):
+    torch.manual_seed(0)
+    model = PenguinNet()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
+    x = torch.randn(64, 5) * torch.tensor([1.0, 40.0, 17.0, 20.0, 40.0])
+    y = torch.randint(0, 3, (64,))
+    with pytest.raises(training.InputError, match="no step yet"):
+        training.adam_moments(optimizer)
+    for step in range(1, 31):
+        before = torch.cat([p.detach().ravel().clone() for p in model.parameters()])
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x + step), y).backward()
+        optimizer.step()
+        after = torch.cat([p.detach().ravel() for p in model.parameters()])
+        sizes = training.adam_moments(optimizer).step_over_lr
+        # The state read back is what the step used: |step| / lr, parameter by parameter.
+        assert torch.allclose(sizes, (after - before).abs() / 1e-3, rtol=1e-3, atol=1e-4)
+        if step == 1:   # m_hat = g, v_hat = g^2: a step of eta for every nonzero gradient
+            grads = torch.cat([p.grad.ravel() for p in model.parameters()])
+            assert torch.allclose(sizes[grads.abs() > 1e-4], torch.tensor(1.0), atol=1e-3)
+    assert sizes.median() < 0.9   # by step 30 the steps are no longer all of size eta
