@@ -10,8 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-from bookbuild.editions import (Edition, chapters, editions_present, renamed_pages,
-                                write_edition_files)
+from bookbuild.editions import (
+    Edition,
+    chapters,
+    editions_present,
+    renamed_pages,
+    write_edition_files,
+)
 from bookbuild.execute import inputs_hash, read_notebook
 from bookbuild.paths import CACHE, ROOT
 
