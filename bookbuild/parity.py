@@ -77,7 +77,6 @@ def _target(body: str) -> str:
 def differences(english: Path, japanese: Path) -> list[str]:
     """One line per way in which the Japanese edition of a chapter departs from the English."""
     en, ja = Chapter.read(english), Chapter.read(japanese)
-    ja_glue = frozenset(JAPANESE_VARIANTS.get(name, name) for name in ja.glue_names)
     where = japanese.as_posix()
     found = []
     # The Japanese variant of a figure stands for the English one it is drawn beside.
@@ -85,6 +84,7 @@ def differences(english: Path, japanese: Path) -> list[str]:
     ja = dataclasses.replace(ja, glue_names=frozenset(
         name.removesuffix(JA_SUFFIX) if name.removesuffix(JA_SUFFIX) in ja_figures else name
         for name in ja.glue_names))
+    ja_glue = frozenset(JAPANESE_VARIANTS.get(name, name) for name in ja.glue_names)
     for name in sorted(JA_FIGURE.findall(CODE_CELL.sub("", english.read_text(encoding="utf-8")))):
         found.append(f"{english.as_posix()}: shows {name + JA_SUFFIX!r}, the Japanese variant "
                      f"of a figure (the English page shows {name!r})")
