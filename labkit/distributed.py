@@ -46,7 +46,7 @@ from labkit.launch import (
 from labkit.model import PenguinNet
 from labkit.persistence import load_model, save_model
 from labkit.prep import Split
-from labkit.rank_output import RankMain, RankOutputServer, log_to_driver
+from labkit.rank_output import RankMain, RankOutputServer, log_to_driver, returned
 from labkit.training import (
     BATCH_SIZE,
     EPOCHS,
@@ -191,7 +191,7 @@ def run_torch_distributor(main: Callable[..., Any], np: int,
     group = f"labkit.torch_distributor.{time.time_ns()}"
     what = f"TorchDistributor(num_processes={abs(np)})"
     with RankOutputServer(host) as server:
-        wrapped = RankMain(main, server.address, server.token, "RANK")
+        wrapped = RankMain(main, server.address, server.token, "RANK", kwargs)
 
         def launch() -> Any:
             # The job group is a property of this thread: put back what was there before,
@@ -202,7 +202,7 @@ def run_torch_distributor(main: Callable[..., Any], np: int,
                 distributor = TorchDistributor(num_processes=abs(np), local_mode=np < 0,
                                                use_gpu=False)
                 distributor.logger.setLevel("WARNING")
-                return distributor.run(wrapped, **kwargs)
+                return returned(distributor.run(wrapped))
             finally:
                 for key, value in previous.items():
                     sc.setLocalProperty(key, value)  # None removes the property

@@ -30,7 +30,7 @@ from labkit.launch import (
     require_task_slots,
     supervise,
 )
-from labkit.rank_output import RankMain, RankOutputServer
+from labkit.rank_output import RankMain, RankOutputServer, returned
 
 
 class _Tail:
@@ -117,10 +117,10 @@ class HorovodRunner:
         sc = spark.sparkContext
         tail = _Tail()
         with RankOutputServer(host) as server:
-            wrapped = RankMain(main, server.address, server.token, "HOROVOD_RANK")
+            wrapped = RankMain(main, server.address, server.token, "HOROVOD_RANK", kwargs)
 
             def launch() -> Any:
-                return horovod.spark.run(wrapped, kwargs=kwargs, num_proc=np, use_gloo=True,
+                return horovod.spark.run(wrapped, num_proc=np, use_gloo=True,
                                          stdout=tail, stderr=tail, verbose=0)
 
             def cancel() -> None:
@@ -128,24 +128,24 @@ class HorovodRunner:
 
             try:
                 with _quiet_cancelled_spark_thread():
-                        results = supervise(launch, server, self.driver_log_verbosity, cancel,
+                    results = supervise(launch, server, self.driver_log_verbosity, cancel,
                                         f"HorovodRunner(np={np})")
             except DistributedError as error:
                 if error.rank is None and tail.lines:  # a rank died before it could report
                     sys.stderr.write("".join(f"{line}\n" for line in tail.lines[-40:]))
                 raise
-        return results[0]
+        return returned(results[0])
 
     def _run_locally(self, main: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         import horovod
 
         np = -self.num_processor
         with RankOutputServer("127.0.0.1") as server:
-            wrapped = RankMain(main, server.address, server.token, "HOROVOD_RANK")
+            wrapped = RankMain(main, server.address, server.token, "HOROVOD_RANK", kwargs)
 
             def launch() -> Any:
-                return horovod.run(wrapped, kwargs=kwargs, np=np, hosts=f"localhost:{np}",
-                                   use_gloo=True, verbose=0)
+                return horovod.run(wrapped, np=np, hosts=f"localhost:{np}", use_gloo=True,
+                                   verbose=0)
 
             def cancel() -> None:
                 pass  # horovod.run stops the other local processes itself
@@ -154,4 +154,4 @@ class HorovodRunner:
                                 f"HorovodRunner(np={-np})")
         if not results:
             raise DistributedError(f"HorovodRunner(np={-np}) returned no results")
-        return results[0]
+        return returned(results[0])

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from labkit.constants import (
     FEATURES,
@@ -26,7 +24,11 @@ from labkit.constants import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import DataFrame
+
+# pandas and scikit-learn are imported where they are used: a distributed rank, or a Spark
+# worker, unpickling a ``Split`` imports this module, and needs neither (seconds of CPU each).
 
 SplitMode = Literal["honest", "seed"]
 SPLIT_SEED = 0
@@ -59,6 +61,8 @@ def collect(prepared: DataFrame) -> pd.DataFrame:
 
 def oversample(frame: pd.DataFrame, factor: int = OVERSAMPLE_FACTOR) -> pd.DataFrame:
     """Repeat every row ``factor`` times, in the order Spark's ``df.union(df)`` twice gives."""
+    import pandas as pd
+
     return pd.concat([frame] * factor, ignore_index=True)
 
 
@@ -99,6 +103,8 @@ def split(
     the training part only. ``seed``: oversample everything first, then split, as the
     lab does.
     """
+    from sklearn.model_selection import train_test_split
+
     if mode == "honest":
         train, test = train_test_split(
             frame, test_size=test_size, random_state=seed, stratify=frame[LABEL]
@@ -156,6 +162,8 @@ def validation_split(
     as ``x_test`` (``mode == "validation"``): watching it during training, and choosing
     by it, leaves the test set untouched.
     """
+    from sklearn.model_selection import train_test_split
+
     train, _test = train_test_split(
         frame, test_size=test_size, random_state=seed, stratify=frame[LABEL]
     )

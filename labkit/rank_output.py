@@ -9,6 +9,12 @@ the lines (``driver_log_verbosity="all"``) or only the messages sent with
 
 Messages are JSON lines: ``{"rank": 0, "kind": "stdout" | "stderr" | "log" | "error",
 "text": ...}``. A connection must first send the run's random token; others are ignored.
+
+:class:`RankMain` also carries the function, its arguments and its return value as pickled
+bytes. Between the driver and a rank sit other Python processes (Spark's Python workers,
+Horovod's task services, TorchDistributor's launcher); left to unpickle a model, a data split or
+a training history, each of them would import torch, pandas and scikit-learn only to pass the
+object on, seconds of CPU per process on a small machine.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import queue
 import secrets
 import socket
@@ -25,6 +32,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import cloudpickle
 
 #: Kinds of message a rank sends.
 STDOUT, STDERR, LOG, ERROR = "stdout", "stderr", "log", "error"
@@ -166,17 +175,22 @@ def current_rank(rank_env: str) -> int:
 
 class RankMain:
     """Wraps the user's function so that, on each rank, its output and any exception
-    travel to the driver. It is pickled and shipped to the ranks by the launcher.
+    travel to the driver. It is pickled and shipped to the ranks by the launcher, and is
+    called there without arguments.
 
-    ``rank_env`` names the variable the launcher sets to the process's rank
-    (``HOROVOD_RANK`` for Horovod, ``RANK`` for torchrun).
+    ``main`` and ``kwargs`` travel inside it as bytes (cloudpickle), unpickled only on the
+    rank, and the rank returns ``main``'s value as bytes: :func:`returned` unpickles it on
+    the driver. So the processes in between never import what those objects are made of
+    (see the module documentation). ``rank_env`` names the variable the launcher sets to the
+    process's rank (``HOROVOD_RANK`` for Horovod, ``RANK`` for torchrun).
     """
 
     def __init__(self, main: Callable[..., Any], address: tuple[str, int], token: str,
-                 rank_env: str) -> None:
-        self.main, self.address, self.token, self.rank_env = main, address, token, rank_env
+                 rank_env: str, kwargs: dict[str, Any] | None = None) -> None:
+        self.payload = cloudpickle.dumps((main, kwargs or {}))
+        self.address, self.token, self.rank_env = address, token, rank_env
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self) -> bytes:
         global _connection
         rank = current_rank(self.rank_env)
         try:
@@ -184,12 +198,14 @@ class RankMain:
         except OSError:
             connection = None  # driver unreachable: run anyway, output stays in the task log
         if connection is None:
-            return self.main(*args, **kwargs)
+            main, kwargs = pickle.loads(self.payload)
+            return cloudpickle.dumps(main(**kwargs))
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = _LineStream(connection, STDOUT), _LineStream(connection, STDERR)
         _connection = connection
         try:
-            return self.main(*args, **kwargs)
+            main, kwargs = pickle.loads(self.payload)  # a failure here is the rank's, too
+            return cloudpickle.dumps(main(**kwargs))
         except BaseException:
             connection.send(ERROR, traceback.format_exc())
             raise
@@ -199,3 +215,8 @@ class RankMain:
             sys.stdout, sys.stderr = saved
             _connection = None
             connection.close()
+
+
+def returned(value: bytes) -> Any:
+    """What a rank's ``main`` returned, from the bytes :class:`RankMain` sent back."""
+    return pickle.loads(value)

@@ -85,6 +85,42 @@ def single(honest):
     return history.val_accuracy[-1]
 
 
+#: What the processes between the driver and a rank must not import to pass a run along.
+HEAVY = ("torch", "pandas", "sklearn")
+
+
+def test_processes_between_driver_and_ranks_pass_bytes(honest, tmp_path):
+    """The wrapped function, as Spark's Python workers and Horovod's task services receive
+    it (pickled), carries its model, data split and function as bytes: unpickling it in a
+    fresh process imports none of torch, pandas or scikit-learn. The rank's return value
+    travels back as bytes too, and only the driver unpickles it."""
+    from labkit.distributed import train_hvd
+    from labkit.model import PenguinNet
+    from labkit.rank_output import RankMain, returned
+
+    wrapped = RankMain(train_hvd, ("127.0.0.1", 9), "token", "HOROVOD_RANK",
+                       {"model": PenguinNet(), "data": honest.data, "model_path": "m.pt"})
+    shipped = tmp_path / "wrapped.pickle"
+    shipped.write_bytes(cloudpickle.dumps(wrapped))
+    script = (f"import pickle, sys; pickle.loads(open({str(shipped)!r}, 'rb').read()); "
+              f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+    # The rank unpickles the bytes: torch, for the model, but not pandas or scikit-learn,
+    # which only the data's preparation used (labkit.prep imports them where it uses them).
+    payload = tmp_path / "payload.pickle"
+    payload.write_bytes(wrapped.payload)
+    script = (f"import pickle, sys; pickle.loads(open({str(payload)!r}, 'rb').read()); "
+              f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['torch']"
+    main, kwargs = cloudpickle.loads(wrapped.payload)
+    assert main is train_hvd and kwargs["data"].n_test == honest.data.n_test
+    assert returned(cloudpickle.dumps({"size": 2})) == {"size": 2}
+
+
 def test_slots_are_counted_on_local_session(spark):
     assert total_task_slots(spark) == 2
     assert free_task_slots(spark) == 2
