@@ -37,6 +37,10 @@ LABEL = re.compile(r"^\(([^)\s]+)\)=\s*$|^:name:\s*(\S+)\s*$|^:label:\s*(\S+)\s*
 #: (its reading time, counted by characters), glued by the same English run
 #: (``labkit.notebook.ChapterClock``).
 JAPANESE_VARIANTS = {"read_minutes_ja": "read_minutes"}
+#: A species or island name glued in both languages (``labkit.names.glue_names``): the
+#: Japanese page may show ``name_ja`` where the English shows ``name``, for exactly the names
+#: (or f-string patterns, such as ``f"species_on_{name}"``) the English cells glue that way.
+NAMES_GLUE = re.compile(r"""\bglue_names\(\s*(f?)(["'])(.+?)\2""")
 #: {numref}`fig-x`, {ref}`text <label>`, {doc}`05-backpropagation`, {eq}`eq-x`, {cite:p}`key`;
 #: the target is what is inside <...> when the role has its own text.
 XREF = re.compile(r"\{(numref|ref|doc|eq|cite(?::[a-z]+)?|term|download)\}`([^`]*)`")
@@ -68,6 +72,29 @@ class Chapter:
                    len(SOLUTION.findall(prose)), frozenset(labels), references)
 
 
+def glued_names(path: Path) -> list[re.Pattern[str]]:
+    """The names a chapter's code cells glue through ``glue_names``, as patterns (an
+    f-string's ``{...}`` matches any part of a name)."""
+    cells = "\n".join(match.group(0) for match in
+                      CODE_CELL.finditer(path.read_text(encoding="utf-8")))
+    return [re.compile(".+".join(map(re.escape, re.split(r"\{[^}]*\}", name)))
+                       if fstring else re.escape(name))
+            for fstring, _, name in NAMES_GLUE.findall(cells)]
+
+
+def _name_variant(name: str, english: Path) -> str:
+    """``name`` with its ``_ja`` dropped where it is the Japanese twin of a species or
+    island name (``glue_names`` in the chapter that glues it); otherwise ``name``."""
+    chapter, _, plain = name.rpartition("::")
+    base = plain.removesuffix(JA_SUFFIX)
+    if base == plain:
+        return name
+    source = english.parent / chapter if chapter else english
+    if source.is_file() and any(pattern.fullmatch(base) for pattern in glued_names(source)):
+        return f"{chapter}::{base}" if chapter else base
+    return name
+
+
 def _target(body: str) -> str:
     """The target of a role: ``text <target>`` or just ``target``."""
     match = re.search(r"<([^>]+)>\s*$", body)
@@ -84,7 +111,8 @@ def differences(english: Path, japanese: Path) -> list[str]:
     ja = dataclasses.replace(ja, glue_names=frozenset(
         name.removesuffix(JA_SUFFIX) if name.removesuffix(JA_SUFFIX) in ja_figures else name
         for name in ja.glue_names))
-    ja_glue = frozenset(JAPANESE_VARIANTS.get(name, name) for name in ja.glue_names)
+    ja_glue = frozenset(JAPANESE_VARIANTS.get(name, _name_variant(name, english))
+                        for name in ja.glue_names)
     for name in sorted(JA_FIGURE.findall(CODE_CELL.sub("", english.read_text(encoding="utf-8")))):
         found.append(f"{english.as_posix()}: shows {name + JA_SUFFIX!r}, the Japanese variant "
                      f"of a figure (the English page shows {name!r})")

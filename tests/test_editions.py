@@ -330,3 +330,49 @@ def test_a_ja_name_is_only_a_figure_variant_and_only_on_the_japanese_page(tmp_pa
     japanese.write_text(JAPANESE_PAGE, encoding="utf-8")
     assert any("the Japanese variant of a figure" in line
                for line in parity.differences(english, japanese))
+
+
+# --- a species or island name glued in both languages (labkit.names.glue_names) ---------------
+
+def names_pair(tmp_path: Path, cell: str, japanese_role: str) -> tuple[Path, Path]:
+    """A chapter whose one cell is ``cell`` (both editions), the English page showing
+    ``{glue:text}`species``` and the Japanese one ``japanese_role``."""
+    page = HEADER + "# Names\n\n{text}\n\n```{code-cell} ipython3\n" + cell + "\n```\n"
+    english, japanese = pair(tmp_path, page.replace("{text}", japanese_role))
+    english.write_text(page.replace("{text}", "It is {glue:text}`species`."), encoding="utf-8")
+    return english, japanese
+
+
+def test_the_japanese_page_may_show_the_japanese_twin_of_a_glued_name(tmp_path):
+    english, japanese = names_pair(tmp_path, 'glue_names("species", "Adelie")',
+                                   "種は{glue:text}`species_ja`です。")
+    assert parity.differences(english, japanese) == []
+
+
+def test_an_f_string_name_glued_in_both_languages_is_accepted(tmp_path):
+    english, japanese = names_pair(
+        tmp_path, 'for name in ISLANDS:\n    glue_names(f"spec{name}", "Adelie")',
+        "種は{glue:text}`species_ja`です。")
+    assert parity.differences(english, japanese) == []
+
+
+def test_a_name_glued_once_has_no_japanese_twin(tmp_path):
+    # glue(), not glue_names(): the cell glues no species_ja, and the page may not show it.
+    english, japanese = names_pair(tmp_path, 'glue("species", "Adelie")',
+                                   "種は{glue:text}`species_ja`です。")
+    assert any("glue name 'species_ja'" in line
+               for line in parity.code_and_glue_differences(english, japanese))
+
+
+def test_a_japanese_twin_glued_in_another_chapter_is_accepted(tmp_path):
+    english, japanese = names_pair(tmp_path, 'glue("other", 1)',
+                                   "{glue:text}`03-forward-pass.md::species_ja`")
+    english.write_text(english.read_text(encoding="utf-8").replace(
+        "{glue:text}`species`", "{glue:text}`03-forward-pass.md::species`"), encoding="utf-8")
+    # Not declared there (the chapter is missing): refused.
+    assert any("03-forward-pass.md::species_ja" in line
+               for line in parity.differences(english, japanese))
+    (tmp_path / "en" / "03-forward-pass.md").write_text(
+        HEADER + "```{code-cell} ipython3\nglue_names('species', 'Gentoo')\n```\n",
+        encoding="utf-8")
+    assert parity.differences(english, japanese) == []
