@@ -76,8 +76,10 @@ def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
     ``fit_penguin_net`` with that seed.
 
     The splits must hold the same rows in the same order (one split, its inputs
-    transformed, such as the lab's and the standardised inputs): then all their
-    networks share each batch's labels and train in one stack.
+    transformed, such as the lab's and the standardised inputs) and the same number of
+    input columns: then all their networks share each batch's labels and the shapes of
+    their weights, and train in one stack. The networks get as many inputs as the
+    splits have columns (seven for one-hot islands, say).
     """
     seeds, names = list(seeds), list(splits)
     first = splits[names[0]]
@@ -85,11 +87,15 @@ def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
         if not (np.array_equal(splits[name].y_train, first.y_train)
                 and np.array_equal(splits[name].y_test, first.y_test)):
             raise ValueError(f"split {name!r} holds other rows than {names[0]!r}")
+        if splits[name].x_train.shape[1] != first.x_train.shape[1]:
+            raise ValueError(f"split {name!r} has {splits[name].x_train.shape[1]} input "
+                             f"columns, {names[0]!r} {first.x_train.shape[1]}")
+    n_features = first.x_train.shape[1]
     start = []
     for _name in names:
         for seed in seeds:
             torch.manual_seed(seed)
-            start.append(PenguinNet())
+            start.append(PenguinNet(n_features=n_features))
     params, _ = stack_module_state(start)  # (S, ...) leaf tensors, weight copies
     optimizer = torch.optim.Adam(params.values(), lr=lr, fused=True)
     x = torch.stack([torch.as_tensor(splits[name].x_train, dtype=torch.float32)
@@ -117,7 +123,7 @@ def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
         span = range(n * len(seeds), (n + 1) * len(seeds))
         end = []
         for i in span:
-            net = PenguinNet()
+            net = PenguinNet(n_features=n_features)
             net.load_state_dict({key: p[i].detach().clone()
                                  for key, p in params.items()})
             end.append(net)

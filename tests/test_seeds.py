@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from labkit.model import PenguinNet
 from labkit.prep import split
 from labkit.scaling import standardise
 from labkit.seeds import stacked_forward, train_seeds
-from labkit.training import fit_penguin_net
+from labkit.training import fit, fit_penguin_net, make_loader
 
 
 def test_stacked_forward_is_penguinnet_for_each_network():
@@ -71,3 +73,29 @@ def test_unchanged_marks_exactly_the_parameters_that_kept_their_start(honest):
     for name, mask in masks.items():
         assert torch.equal(mask, end[name] == start[name])
     assert 0 < runs.n_unchanged(0) < sum(p.numel() for p in end.values())
+
+
+def _one_hot_islands(data):
+    """The chapter 10 encoding: the island index becomes three 0/1 columns (seven inputs)."""
+    def encode(x):
+        return np.hstack([np.eye(3, dtype=np.float32)[x[:, 0].astype(int)], x[:, 1:]])
+    return replace(data, x_train=encode(data.x_train), x_test=encode(data.x_test))
+
+
+def test_wider_inputs_train_as_fit_trains_a_wider_net(honest):
+    wide = _one_hot_islands(honest.data)
+    runs = train_seeds({"one_hot": wide}, [3, 4], epochs=4)["one_hot"]
+    assert runs.end[1].fc1.weight.shape == (10, 7)
+    torch.manual_seed(4)
+    model = PenguinNet(n_features=7)
+    history = fit(model, make_loader(wide.x_train, wide.y_train),
+                  make_loader(wide.x_test, wide.y_test), epochs=4, progress=False)
+    for mine, theirs in zip(runs.end[1].parameters(), model.parameters()):
+        assert torch.allclose(mine, theirs, atol=1e-5)
+    assert runs.test_accuracy[1] == history.val_accuracy[-1]
+
+
+def test_splits_of_other_widths_are_refused(honest):
+    with pytest.raises(ValueError, match="7 input columns"):
+        train_seeds({"lab": honest.data, "one_hot": _one_hot_islands(honest.data)}, [0],
+                    epochs=1)
