@@ -92,7 +92,7 @@ def executed_notebook(chapter: Path) -> dict | None:
 
 # --- the table of contents -------------------------------------------------------------------
 
-def test_toc_lists_the_nine_english_chapters_in_order():
+def test_toc_lists_the_eleven_english_chapters_in_order():
     chapters = build_book.chapters()
     present = [page for page in REFERENCE_PAGES + LAUNCH_PAGES
                if (ROOT / "book" / "en" / f"{page}.md").exists()]

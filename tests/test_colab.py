@@ -75,7 +75,7 @@ def test_every_chapter_opens_its_colab_notebook_on_the_notebooks_branch(exported
     pages = sorted(p.stem for p in (ROOT / "book" / edition).glob("*.md"))
     urls = {page: colab_button.colab_url(OWNER, NAME, edition, page) for page in pages}
     chapters = [p.stem for p in export_notebooks.chapters(ROOT / "book" / edition)]
-    assert len(chapters) == 9
+    assert len(chapters) == 11
     for page, url in urls.items():
         if page in chapters:
             assert url == ("https://colab.research.google.com/github/penguin-course/penguins/"
@@ -123,7 +123,8 @@ def test_a_built_chapter_has_the_colab_button(tmp_path, monkeypatch, language):
     url = ("https://colab.research.google.com/github/penguin-course/penguins/blob/notebooks/"
            f"colab/{language}/11-distributed.ipynb")
     assert page.count(f'href="{url}"') == 1
-    menu = page[page.index('aria-label="Launch interactive content"'):]
+    label = {"en": "Launch interactive content", "ja": "ノートブックを実行環境で開く"}[language]
+    menu = page[page.index(f'aria-label="{label}"'):]
     menu = menu[:menu.index("</ul>")]
     assert "mybinder.org" in menu and url in menu  # one menu: Binder, then Colab
     assert "logo_colab.png" in menu

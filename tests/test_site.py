@@ -877,9 +877,9 @@ def test_the_japanese_index_is_grouped_by_gojuon_row(site, browser):
 #: 行き過ぎ.
 LEARNER_QUERIES = {"前方パス": {"03-forward-pass", "glossary"},
                    "偏導関数": {"05-backpropagation", "glossary"},
-                   "数値微分": {"05-backpropagation", "glossary"},
+                   "数値微分": {"06-backpropagation-matrices", "glossary"},
                    "オーバーシュート": {"07-optimisation", "glossary"},
-                   "勾配確認": {"05-backpropagation", "glossary"}}
+                   "勾配確認": {"06-backpropagation-matrices", "glossary"}}
 
 
 @needs_japanese
