@@ -88,8 +88,9 @@ def train_seeds(splits: Mapping[str, Split], seeds: list[int] | range, *,
                 and np.array_equal(splits[name].y_test, first.y_test)):
             raise ValueError(f"split {name!r} holds other rows than {names[0]!r}")
         if splits[name].x_train.shape[1] != first.x_train.shape[1]:
-            raise ValueError(f"split {name!r} has {splits[name].x_train.shape[1]} input "
-                             f"columns, {names[0]!r} {first.x_train.shape[1]}")
+            width = splits[name].x_train.shape[1]
+            raise ValueError(f"split {name!r} has {width} input columns, "
+                             f"{names[0]!r} {first.x_train.shape[1]}")
     n_features = first.x_train.shape[1]
     start = []
     for _name in names:
