@@ -66,24 +66,22 @@ const [css, book, done] = arguments;
   const list = document.createElement("ol");
   const text = (node) => Array.from(node.childNodes).filter((child) => !(child.classList && child.classList.contains("headerlink"))).map((child) => child.textContent).join("").trim();
   const anchor = (node) => node.id || (node.closest("section") && node.closest("section").id);
-  for (const chapter of chapters) {
+  // One contents line: a list item linking to a heading.
+  const entry = (node) => {
     const item = document.createElement("li");
     const link = document.createElement("a");
-    link.href = "#" + anchor(chapter);
-    link.textContent = text(chapter);
+    link.href = "#" + anchor(node);
+    link.textContent = text(node);
     item.appendChild(link);
+    return item;
+  };
+  for (const chapter of chapters) {
+    const item = entry(chapter);
     const section = chapter.closest("section");
     const sections = section ? Array.from(section.querySelectorAll(":scope > section > h2")) : [];
     if (sections.length) {
       const sub = document.createElement("ol");
-      for (const h2 of sections) {
-        const entry = document.createElement("li");
-        const to = document.createElement("a");
-        to.href = "#" + anchor(h2);
-        to.textContent = text(h2);
-        entry.appendChild(to);
-        sub.appendChild(entry);
-      }
+      for (const h2 of sections) sub.appendChild(entry(h2));
       item.appendChild(sub);
     }
     list.appendChild(item);
