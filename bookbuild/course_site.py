@@ -237,13 +237,17 @@ def keep_punctuation_with_formulas(app: Sphinx, doctree: nodes.document, docname
             continue
         text = after.astext()
         mark = len(text) - len(text.lstrip(CLOSING_PUNCTUATION))
+        # The text node's place found by identity: docutils' remove() and replace() look it up
+        # by value (Text is a str), and took an earlier, equal "、" of the same paragraph.
+        parent = after.parent
+        place = next(index for index, child in enumerate(parent.children) if child is after)
+        if text[mark:]:
+            parent[place] = nodes.Text(text[mark:])
+        else:
+            del parent[place]
         group = nodes.inline(classes=["course-nowrap"])
         formula.replace_self(group)
         group += [formula, nodes.Text(text[:mark])]
-        if text[mark:]:
-            after.parent.replace(after, nodes.Text(text[mark:]))
-        else:
-            after.parent.remove(after)
 
 
 # --- accessible markup where the theme's or docutils' own fails axe-core ---------------------
