@@ -396,7 +396,8 @@ def test_punctuation_after_a_formula_stays_in_its_place_beside_glued_values(tmp_
     page = (root / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
     paragraph = re.search(r"<p>(.*?勾配。)</p>", page, re.S).group(1)
     text = re.sub(r"<[^>]+>", "", paragraph)
-    assert text == (r"\(a = \) 2、\(b = \) -1、\(c\)における\(a\)、\(b\)、\(c\)についての勾配。"), text
+    assert text == (r"\(a = \) 2、\(b = \) -1、\(c\)における"
+                    r"\(a\)、\(b\)、\(c\)についての勾配。"), text
     # The two formulas followed by 「、」 keep it in their unbreakable group.
     groups = re.findall(r'<span class="course-nowrap">(.*?)</span>(、?)</span>', paragraph)
     assert groups == [(r'<span class="math notranslate nohighlight">\(a\)', "、"),
