@@ -144,19 +144,24 @@ def read_search_terms(text: str) -> tuple[tuple[str, ...], dict[str, tuple[str, 
 
 
 def use_japanese_search_terms(app: Sphinx) -> None:
-    """Make a search for a glossary term find every page that uses it.
+    """Make a search for a glossary term find every page that uses it, and only those.
 
     With ``language: ja`` Sphinx splits the text into words with TinySegmenter, and
-    sphinx-tsegsearch splits a typed query the same way; but the split depends on the
-    characters around a word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律, so
-    a search for 連鎖律 missed the page. Here each page that contains a glossary term is
-    also indexed under the words the term alone is split into: exactly what the query
-    becomes. A page with a term is indexed under its aliases' words too (a learner of the
-    lab searches 前方パス, 数値微分, オーバーシュート where the course writes 順伝播, 有限差分,
-    行き過ぎ)."""
+    sphinx-tsegsearch splits a typed query in the browser with TinySegmenter too. Two things
+    kept them apart. Sphinx's Python port scores one context with the wrong table, so the
+    index split words the browser keeps whole (隠れ層: see ``bookbuild/search_ja.py``); here
+    the index uses the browser's scoring. And the split depends on the characters around a
+    word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律. So each page that
+    contains a term of ``site/search-terms-ja.txt`` is also indexed under the term, whole,
+    and the query splitter joins the segments that spell a term back into it: 死んだノード is
+    one word in both, and does not match every page that mentions a node. A page with a
+    term is indexed under its aliases too (a learner of the lab searches 前方パス, 数値微分,
+    オーバーシュート where the course writes 順伝播, 有限差分, 行き過ぎ)."""
     if app.builder.name != "html" or app.config.language != "ja":
         return
     from sphinx.search import languages
+
+    from bookbuild.search_ja import BrowserSplitter, query_splitter_js
 
     base = languages["ja"]
     if isinstance(base, str):  # not imported yet (sphinx-tsegsearch not loaded)
@@ -166,13 +171,16 @@ def use_japanese_search_terms(app: Sphinx) -> None:
     terms, aliases = read_search_terms(SEARCH_TERMS.read_text(encoding="utf-8"))
 
     class SearchJapaneseWithTerms(base):  # type: ignore[misc, valid-type]
+        js_splitter_code = query_splitter_js(base.js_splitter_code, terms)
+
+        def init(self, options: dict[str, str]) -> None:
+            self.splitter = BrowserSplitter(options)
+
         def split(self, input: str) -> list[str]:
             words = super().split(input)
             for term in terms:
                 if term in input:
-                    words.extend(super().split(term))
-                    for alias in aliases.get(term, ()):
-                        words.extend(super().split(alias))
+                    words += [term, *super().split(term), *aliases.get(term, ())]
             return words
 
     app.add_search_language(SearchJapaneseWithTerms)
