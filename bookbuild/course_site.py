@@ -186,27 +186,39 @@ def use_japanese_search_terms(app: Sphinx) -> None:
     app.add_search_language(SearchJapaneseWithTerms)
 
 
-#: Messages of the search page that Sphinx's own Japanese catalog leaves empty (Sphinx 7.4
-#: ships ``"Search finished, found ${resultCount} page(s) ...": ""``, so a Japanese reader
-#: saw no line saying how many pages were found).
-SEARCH_MESSAGES_JA = {
-    "Search finished, found ${resultCount} page(s) matching the search query.":
-        "検索が完了しました。${resultCount}ページが見つかりました。",
-}
+#: The course's catalog of the Japanese theme strings (``locale_dirs``).
+CATALOG_JA = LOCALE / "ja" / "LC_MESSAGES" / "sphinx.po"
 
 
-def fill_empty_search_messages(app: Sphinx, exception: Exception | None) -> None:
-    """Fill the empty entries of the Japanese ``translations.js`` the search page reads."""
+def translate_search_messages(app: Sphinx, exception: Exception | None) -> None:
+    """Give the search page's messages the course's translations.
+
+    The search page reads its messages from ``_static/translations.js``, which Sphinx copies
+    from its own compiled ``sphinx.js``: the catalog in ``locale_dirs`` (compiled to .mo)
+    reaches the templates only. Sphinx 7.4's Japanese leaves "Search finished, found ..."
+    empty and says "... 十分なカテゴリーが選択されているか ..." when nothing is found (this
+    book's search has no categories), so each message that ``site/locale/ja/.../sphinx.po``
+    translates is written into ``translations.js`` here."""
     if exception is not None or app.builder.name != "html" or app.config.language != "ja":
         return
     path = Path(app.outdir) / "_static" / "translations.js"
     if not path.is_file():
         return
+    from babel.messages.pofile import read_po
+
+    with CATALOG_JA.open("rb") as po:
+        catalog = read_po(po)
+    # translations.js is ``Documentation.addTranslations(<JSON>);``.
     text = path.read_text(encoding="utf-8")
-    for message, translation in SEARCH_MESSAGES_JA.items():
-        text = text.replace(json.dumps(message) + ': ""',
-                            json.dumps(message) + ": " + json.dumps(translation))
-    path.write_text(text, encoding="utf-8")
+    head, _, rest = text.partition("(")
+    body, _, tail = rest.rpartition(")")
+    translations = json.loads(body)
+    messages = translations["messages"]
+    for message in catalog:
+        if message.id in messages and message.string:
+            messages[message.id] = message.string
+    path.write_text(head + "(" + json.dumps(translations, indent=4, sort_keys=True) + ")" + tail,
+                    encoding="utf-8")
 
 
 def link_figures_to_full_size(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -433,7 +445,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_book_pdf_download, priority=510)
     # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
-    app.connect("build-finished", fill_empty_search_messages)
+    app.connect("build-finished", translate_search_messages)
     app.connect("builder-inited", replace_inaccessible_markup)
     app.connect("doctree-resolved", link_figures_to_full_size)
     app.connect("doctree-resolved", keep_punctuation_with_formulas)

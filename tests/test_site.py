@@ -937,3 +937,14 @@ def test_the_index_splits_japanese_text_as_the_browser_splits_a_query(site, brow
     differing = [line for line, words in zip(lines, in_browser) if splitter.split(line) != words]
     assert len(in_browser) == len(lines) and not differing, differing[:3]
 
+
+@needs_japanese
+def test_the_japanese_search_says_in_japanese_that_nothing_was_found(site, browser):
+    browser.get(f"{site}ja/search.html?q={quote('ぬぬぬぬ')}")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const s = document.querySelector('#search-results .search-summary');"
+        "return !!s && s.textContent.trim().length > 0;"))
+    summary = browser.find_element(By.CSS_SELECTOR, "#search-results .search-summary").text
+    assert summary == ("検索した語はどのページにも見つかりませんでした。"
+                       "表記を変えて（例：漢字をかなに）もう一度お試しください。"), summary
+
