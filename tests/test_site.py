@@ -948,3 +948,25 @@ def test_the_japanese_search_says_in_japanese_that_nothing_was_found(site, brows
     assert summary == ("検索した語はどのページにも見つかりませんでした。"
                        "表記を変えて（例：漢字をかなに）もう一度お試しください。"), summary
 
+
+#: Doubled punctuation: what a lost or misplaced 「、」 after a formula leaves behind.
+DOUBLED = re.compile(r",,|、、|。。")
+
+
+def prose_of(page: str) -> str:
+    """A built page's text without its code: scripts, styles, code blocks and cell outputs."""
+    page = re.sub(r"<(script|style|pre|code)\b.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"<[^>]+>", "", page)
+
+
+def test_no_page_has_doubled_punctuation_or_a_glued_value_stuck_to_a_formula(site):
+    problems = []
+    for path in sorted(SITE.glob("*/*.html")):
+        page = path.read_text(encoding="utf-8")
+        for match in DOUBLED.finditer(prose_of(page)):
+            problems.append(f"{path.relative_to(SITE)}: {match.group()!r}")
+        # A glued value right against the next formula: its separator went elsewhere.
+        for match in re.finditer(r'class="pasted-text">([^<]*)</span>(<span class="(?:'
+                                 r'course-nowrap|math)[^"]*">[^<]*)', page):
+            problems.append(f"{path.relative_to(SITE)}: {match.group(1)}{match.group(2)}")
+    assert not problems, problems[:10]
