@@ -144,19 +144,24 @@ def read_search_terms(text: str) -> tuple[tuple[str, ...], dict[str, tuple[str, 
 
 
 def use_japanese_search_terms(app: Sphinx) -> None:
-    """Make a search for a glossary term find every page that uses it.
+    """Make a search for a glossary term find every page that uses it, and only those.
 
     With ``language: ja`` Sphinx splits the text into words with TinySegmenter, and
-    sphinx-tsegsearch splits a typed query the same way; but the split depends on the
-    characters around a word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律, so
-    a search for 連鎖律 missed the page. Here each page that contains a glossary term is
-    also indexed under the words the term alone is split into: exactly what the query
-    becomes. A page with a term is indexed under its aliases' words too (a learner of the
-    lab searches 前方パス, 数値微分, オーバーシュート where the course writes 順伝播, 有限差分,
-    行き過ぎ)."""
+    sphinx-tsegsearch splits a typed query in the browser with TinySegmenter too. Two things
+    kept them apart. Sphinx's Python port scores one context with the wrong table, so the
+    index split words the browser keeps whole (隠れ層: see ``bookbuild/search_ja.py``); here
+    the index uses the browser's scoring. And the split depends on the characters around a
+    word: 連鎖律 alone is one word, in 連鎖律で it becomes 連鎖 and 律. So each page that
+    contains a term of ``site/search-terms-ja.txt`` is also indexed under the term, whole,
+    and the query splitter joins the segments that spell a term back into it: 死んだノード is
+    one word in both, and does not match every page that mentions a node. A page with a
+    term is indexed under its aliases too (a learner of the lab searches 前方パス, 数値微分,
+    オーバーシュート where the course writes 順伝播, 有限差分, 行き過ぎ)."""
     if app.builder.name != "html" or app.config.language != "ja":
         return
     from sphinx.search import languages
+
+    from bookbuild.search_ja import BrowserSplitter, query_splitter_js
 
     base = languages["ja"]
     if isinstance(base, str):  # not imported yet (sphinx-tsegsearch not loaded)
@@ -166,39 +171,54 @@ def use_japanese_search_terms(app: Sphinx) -> None:
     terms, aliases = read_search_terms(SEARCH_TERMS.read_text(encoding="utf-8"))
 
     class SearchJapaneseWithTerms(base):  # type: ignore[misc, valid-type]
+        js_splitter_code = query_splitter_js(base.js_splitter_code, terms)
+
+        def init(self, options: dict[str, str]) -> None:
+            self.splitter = BrowserSplitter(options)
+
         def split(self, input: str) -> list[str]:
             words = super().split(input)
             for term in terms:
                 if term in input:
-                    words.extend(super().split(term))
-                    for alias in aliases.get(term, ()):
-                        words.extend(super().split(alias))
+                    words += [term, *super().split(term), *aliases.get(term, ())]
             return words
 
     app.add_search_language(SearchJapaneseWithTerms)
 
 
-#: Messages of the search page that Sphinx's own Japanese catalog leaves empty (Sphinx 7.4
-#: ships ``"Search finished, found ${resultCount} page(s) ...": ""``, so a Japanese reader
-#: saw no line saying how many pages were found).
-SEARCH_MESSAGES_JA = {
-    "Search finished, found ${resultCount} page(s) matching the search query.":
-        "検索が完了しました。${resultCount}ページが見つかりました。",
-}
+#: The course's catalog of the Japanese theme strings (``locale_dirs``).
+CATALOG_JA = LOCALE / "ja" / "LC_MESSAGES" / "sphinx.po"
 
 
-def fill_empty_search_messages(app: Sphinx, exception: Exception | None) -> None:
-    """Fill the empty entries of the Japanese ``translations.js`` the search page reads."""
+def translate_search_messages(app: Sphinx, exception: Exception | None) -> None:
+    """Give the search page's messages the course's translations.
+
+    The search page reads its messages from ``_static/translations.js``, which Sphinx copies
+    from its own compiled ``sphinx.js``: the catalog in ``locale_dirs`` (compiled to .mo)
+    reaches the templates only. Sphinx 7.4's Japanese leaves "Search finished, found ..."
+    empty and says "... 十分なカテゴリーが選択されているか ..." when nothing is found (this
+    book's search has no categories), so each message that ``site/locale/ja/.../sphinx.po``
+    translates is written into ``translations.js`` here."""
     if exception is not None or app.builder.name != "html" or app.config.language != "ja":
         return
     path = Path(app.outdir) / "_static" / "translations.js"
     if not path.is_file():
         return
+    from babel.messages.pofile import read_po
+
+    with CATALOG_JA.open("rb") as po:
+        catalog = read_po(po)
+    # translations.js is ``Documentation.addTranslations(<JSON>);``.
     text = path.read_text(encoding="utf-8")
-    for message, translation in SEARCH_MESSAGES_JA.items():
-        text = text.replace(json.dumps(message) + ': ""',
-                            json.dumps(message) + ": " + json.dumps(translation))
-    path.write_text(text, encoding="utf-8")
+    head, _, rest = text.partition("(")
+    body, _, tail = rest.rpartition(")")
+    translations = json.loads(body)
+    messages = translations["messages"]
+    for message in catalog:
+        if message.id in messages and message.string:
+            messages[message.id] = message.string
+    path.write_text(head + "(" + json.dumps(translations, indent=4, sort_keys=True) + ")" + tail,
+                    encoding="utf-8")
 
 
 def link_figures_to_full_size(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -237,13 +257,17 @@ def keep_punctuation_with_formulas(app: Sphinx, doctree: nodes.document, docname
             continue
         text = after.astext()
         mark = len(text) - len(text.lstrip(CLOSING_PUNCTUATION))
+        # The text node's place found by identity: docutils' remove() and replace() look it up
+        # by value (Text is a str), and took an earlier, equal "、" of the same paragraph.
+        parent = after.parent
+        place = next(index for index, child in enumerate(parent.children) if child is after)
+        if text[mark:]:
+            parent[place] = nodes.Text(text[mark:])
+        else:
+            del parent[place]
         group = nodes.inline(classes=["course-nowrap"])
         formula.replace_self(group)
         group += [formula, nodes.Text(text[:mark])]
-        if text[mark:]:
-            after.parent.replace(after, nodes.Text(text[mark:]))
-        else:
-            after.parent.remove(after)
 
 
 # --- accessible markup where the theme's or docutils' own fails axe-core ---------------------
@@ -421,7 +445,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_book_pdf_download, priority=510)
     # After sphinx-tsegsearch has put its Japanese search language in place (priority 500).
     app.connect("builder-inited", use_japanese_search_terms, priority=600)
-    app.connect("build-finished", fill_empty_search_messages)
+    app.connect("build-finished", translate_search_messages)
     app.connect("builder-inited", replace_inaccessible_markup)
     app.connect("doctree-resolved", link_figures_to_full_size)
     app.connect("doctree-resolved", keep_punctuation_with_formulas)

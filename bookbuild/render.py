@@ -47,7 +47,7 @@ def touch_pages_if_static_changed(html_dir: Path, root: Path = ROOT,
 #: Besides an edition's own generated configuration and the execution cache, what its pages
 #: are made from: any change here renders the edition again.
 RENDER_INPUTS = ("book/**/*", "_config.yml", "_toc.yml", "_static/**/*", "site/**/*",
-                 "bookbuild/course_site.py")
+                 "bookbuild/course_site.py", "bookbuild/search_ja.py")
 
 
 def render_fingerprint(edition: Edition, builder: str) -> str:

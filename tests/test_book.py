@@ -378,6 +378,32 @@ def test_a_good_small_book_builds(tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
+#: Chapter 5's exercise in small: glued values and formulas, each followed by 「、」.
+GLUED_BETWEEN_FORMULAS = (
+    "# Glued\n\n```{code-cell} ipython3\nfrom myst_nb import glue\n"
+    "glue('a', 2, display=False)\nglue('b', -1, display=False)\n```\n\n"
+    "$a = $ {glue:text}`a`、$b = $ {glue:text}`b`、$c$における$a$、$b$、$c$についての勾配。\n")
+
+
+@pytest.mark.slow
+def test_punctuation_after_a_formula_stays_in_its_place_beside_glued_values(tmp_path):
+    """course_site groups a formula with the 「、」 after it; it once removed the paragraph's
+    first equal 「、」 (the one after a glued value) instead, and the page read
+    「2\\(b = \\)」 and 「\\(a\\)、、」."""
+    root = small_book(tmp_path / "glued", GLUED_BETWEEN_FORMULAS)
+    result = build_small(root)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    page = (root / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
+    paragraph = re.search(r"<p>(.*?勾配。)</p>", page, re.S).group(1)
+    text = re.sub(r"<[^>]+>", "", paragraph)
+    assert text == (r"\(a = \) 2、\(b = \) -1、\(c\)における"
+                    r"\(a\)、\(b\)、\(c\)についての勾配。"), text
+    # The two formulas followed by 「、」 keep it in their unbreakable group.
+    groups = re.findall(r'<span class="course-nowrap">(.*?)</span>(、?)</span>', paragraph)
+    assert groups == [(r'<span class="math notranslate nohighlight">\(a\)', "、"),
+                      (r'<span class="math notranslate nohighlight">\(b\)', "、")], paragraph
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "body", "toc_files", "expected"),
