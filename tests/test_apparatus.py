@@ -21,6 +21,8 @@ import pytest
 import yaml
 from test_book import built_book, executed_notebook  # noqa: F401  (a fixture, reused)
 
+from labkit.figures import JA_SUFFIX
+
 ROOT = Path(__file__).resolve().parent.parent
 BIBFILE = ROOT / "book" / "references.bib"
 EDITIONS = [path for path in (ROOT / "book" / "en", ROOT / "book" / "ja") if path.is_dir()]
@@ -169,8 +171,16 @@ def bibliography_keys(path: Path = BIBFILE) -> set[str]:
 
 def stray_images(notebook: dict, text: str) -> list[str]:
     """Images an executed chapter shows outside a numbered figure: an image output of a
-    cell, or a glued image that no ``{glue:figure}`` of the chapter's text places."""
+    cell, or a glued image that no ``{glue:figure}`` of the chapter's text places. A figure
+    glued in both languages (``name`` and ``name_ja``, labkit.figures.glue_figures) is placed
+    when either is: each edition's page shows its own, from the same run."""
     placed = figure_names(text)
+    glued_names = {output.get("metadata", {}).get("scrapbook", {}).get("name")
+                   for cell in notebook.get("cells", []) for output in cell.get("outputs", [])}
+    for name in set(placed):
+        english = name.removesuffix(JA_SUFFIX)
+        if {english, english + JA_SUFFIX} <= glued_names:
+            placed |= {english, english + JA_SUFFIX}
     problems = []
     for number, cell in enumerate(notebook.get("cells", [])):
         for output in cell.get("outputs", []):
@@ -432,6 +442,20 @@ def test_an_image_shown_directly_or_glued_but_not_placed_is_found():
     problems = stray_images(notebook, GOOD_CHAPTER)
     assert len(problems) == 2
     assert "directly" in problems[0] and "fig_other" in problems[1]
+
+
+def test_a_figure_glued_in_both_languages_is_placed_by_either_edition():
+    both = {"cells": [{"cell_type": "code", "outputs": [image_output("fig_loss"),
+                                                        image_output("fig_loss_ja")]}]}
+    assert stray_images(both, GOOD_CHAPTER) == []                    # the English page
+    japanese = GOOD_CHAPTER.replace("{glue:figure} fig_loss", "{glue:figure} fig_loss_ja")
+    assert japanese != GOOD_CHAPTER
+    assert stray_images(both, japanese) == []                        # the Japanese page
+    # A "_ja" image with no English twin glued is no variant: nothing places it.
+    lone = {"cells": [{"cell_type": "code", "outputs": [image_output("fig_loss"),
+                                                        image_output("fig_other_ja")]}]}
+    assert stray_images(lone, GOOD_CHAPTER) == [
+        "cell 0 glues the image 'fig_other_ja', which no {glue:figure} places"]
 
 
 def test_html_images_need_alt_text_and_a_numbered_figure():

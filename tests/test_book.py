@@ -320,6 +320,85 @@ def test_every_glued_name_used_is_glued(built_book):
                                  f"{sorted(missing)}")
 
 
+#: The English figures' words (labels, legends, titles, tick labels) that a Japanese page's
+#: figure draws in Japanese instead (labkit.figures.glue_figures). Code names (`fc1.weight`,
+#: the inputs' column names `CulmenLength` ...), "SGD", "Adam" and maths stay as they are.
+ENGLISH_FIGURE_WORDS = frozenset({
+    "lab", "standardised", "standardized", "seed", "epoch", "unit", "frozen", "mean",
+    "penguins", "inputs", "times", "startup_s", "training_s", "finish_s", "single",
+    "horovod_np2", "torch_distributor_np2", "s", "Adelie", "Gentoo", "Chinstrap",
+})
+#: matplotlib's SVG writes each text it draws as a comment before the text's glyphs.
+SVG_TEXT = re.compile(r"<!-- (.*?) -->")
+MATHS = re.compile(r"\$[^$]*\$")
+
+
+def glued_figure_texts(notebook: dict) -> dict[str, list[str]]:
+    """The texts drawn in each figure a notebook glued as SVG: ``{glue name: [text, ...]}``."""
+    texts = {}
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            svg = output.get("data", {}).get("application/papermill.record/image/svg+xml")
+            if name and svg:
+                svg = svg if isinstance(svg, str) else "".join(svg)
+                texts[name] = SVG_TEXT.findall(svg)
+    return texts
+
+
+def english_words(texts: list[str]) -> set[str]:
+    """The words of ``ENGLISH_FIGURE_WORDS`` among a figure's texts, maths left out."""
+    return {word for text in texts for word in re.findall(r"[A-Za-z_0-9]+", MATHS.sub("", text))
+            if word in ENGLISH_FIGURE_WORDS}
+
+
+def test_the_english_word_finder_reads_a_figure_s_texts():
+    import matplotlib
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0], label="standardised")
+    ax.set_xlabel(r"epoch $\tau$")
+    ax.set_ylabel(r"$L_{\mathrm{train}}$ (標準化した入力)")
+    ax.legend()
+    svg = io.StringIO()
+    fig.savefig(svg, format="svg")
+    plt.close(fig)
+    notebook = {"cells": [{"outputs": [{
+        "metadata": {"scrapbook": {"name": "fig_x"}},
+        "data": {"application/papermill.record/image/svg+xml": svg.getvalue()}}]}]}
+    texts = glued_figure_texts(notebook)["fig_x"]
+    assert english_words(texts) == {"standardised", "epoch"}
+    assert not english_words([r"エポック$\tau$", "fc1.weight：凍結10個", "CulmenLength"])
+
+
+@pytest.mark.slow
+def test_the_japanese_pages_show_figures_drawn_in_japanese(built_book):
+    """Every figure on a Japanese chapter page is drawn with Japanese words (the ``_ja``
+    variant where the figure has words at all), and no character fell back to tofu."""
+    assert built_book.returncode == 0
+    found = []
+    for chapter in build_book.chapters():
+        japanese = chapter.parent.parent / "ja" / chapter.name
+        if not japanese.is_file() or "{glue:figure}" not in japanese.read_text("utf-8"):
+            continue
+        notebook = executed_notebook(chapter)
+        assert notebook is not None, f"{chapter.name}: no executed copy in the cache"
+        texts = glued_figure_texts(notebook)
+        for name in GLUE_DIRECTIVE.findall(japanese.read_text(encoding="utf-8")):
+            assert name in texts, f"ja/{japanese.name}: {name} is no glued SVG figure"
+            words = english_words(texts[name])
+            if words:
+                found.append(f"ja/{japanese.name}: {name} shows {sorted(words)}")
+        streams = "".join(str(output.get("text", "")) for cell in notebook["cells"]
+                          for output in cell.get("outputs", []))
+        assert "missing from font" not in streams, f"{chapter.name}: a glyph is missing"
+    assert not found, "\n".join(found)
+
+
 # --- the same settings reject a bad chapter --------------------------------------------------
 
 NOTEBOOK_HEADER = """---
