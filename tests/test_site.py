@@ -927,6 +927,19 @@ def test_japanese_search_looks_up_a_term_as_one_word(site, browser):
 
 
 @needs_japanese
+def test_japanese_search_for_the_jacobian_finds_the_pages_that_use_it(site, browser):
+    """ヤコビ行列 is one term (review-ja2): split into ヤコビ and 行列, it ranked chapter 8, which
+    has matrices but no Jacobian, above chapter 6."""
+    pages = ROOT / "book" / "ja"
+    using = {path.stem for path in pages.glob("*.md")
+             if "ヤコビ行列" in path.read_text(encoding="utf-8")}
+    results = search(browser, site, "ja", "ヤコビ行列")
+    found = [Path(result["page"]).stem for result in results]
+    assert "06-backpropagation-matrices" in using
+    assert set(found) == using, f"found {found}, used in {sorted(using)}"
+
+
+@needs_japanese
 def test_the_index_splits_japanese_text_as_the_browser_splits_a_query(site, browser):
     """The index's TinySegmenter (Python) and the search page's (JavaScript) split every line
     of the Japanese pages alike (Sphinx's own port differs on most of them)."""
