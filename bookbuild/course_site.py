@@ -412,11 +412,15 @@ def add_theme_translations(app: Sphinx) -> None:
 
 def reread_when_translations_change(app: Sphinx, env: Any, added: set[str], changed: set[str],
                                     removed: set[str]) -> list[str]:
-    """Every page again when a catalog in site/locale is newer than the last build: Sphinx
-    rewrites a page only when its source changed, so a corrected theme string stayed old."""
+    """Every page again when a catalog in site/locale, the search terms or the Japanese
+    splitter is newer than the last build: Sphinx rewrites (and indexes for search) a page
+    only when its source changed, so a corrected theme string stayed old, and a new search
+    term was missing from every page not edited since."""
     stamp = Path(app.outdir) / ".buildinfo"
-    catalogs = list(LOCALE.glob("*/LC_MESSAGES/*.po"))
-    if stamp.is_file() and any(po.stat().st_mtime > stamp.stat().st_mtime for po in catalogs):
+    inputs = [*LOCALE.glob("*/LC_MESSAGES/*.po"), SEARCH_TERMS,
+              Path(__file__).with_name("search_ja.py")]
+    if stamp.is_file() and any(path.stat().st_mtime > stamp.stat().st_mtime
+                               for path in inputs):
         return sorted(env.found_docs)
     return []
 
