@@ -226,7 +226,8 @@ class Visit:
     maths: bool                  # the article has formulas
     links: list[str]             # every link's href
     figures: list[dict]          # FIGURES
-    wide: dict                   # TOO_WIDE, with ALONE_AFTER_FORMULA as 'alone'
+    wide: dict | None            # TOO_WIDE with ALONE_AFTER_FORMULA as 'alone' (None: no
+                                 # text column, as on the search page)
     printed: dict | None = None  # TOO_WIDE laid out for paper (1280 px visits)
     axe: list[str] | None = None  # axe-core's violations (1280 px visits, where installed)
 
@@ -251,8 +252,10 @@ def visit_page(driver, site: str, url: str, pixels: int) -> Visit:
             urls[params["requestId"]] = params["response"]["url"].split("?")[0]
         elif event["method"] == "Network.loadingFinished":
             sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
-    wide = driver.execute_script(TOO_WIDE)
-    wide["alone"] = driver.execute_script(ALONE_AFTER_FORMULA)
+    column = bool(driver.find_elements(By.CSS_SELECTOR, "article.bd-article"))
+    wide = driver.execute_script(TOO_WIDE) if column else None  # search: no text column
+    if wide is not None:
+        wide["alone"] = driver.execute_script(ALONE_AFTER_FORMULA)
     record = Visit(
         url=url, errors=errors, problems=problems_in(events, site),
         responses=[(size, urls.get(key, key)) for key, size in sizes.items()],
@@ -265,14 +268,15 @@ def visit_page(driver, site: str, url: str, pixels: int) -> Visit:
         if AXE.is_file():
             driver.execute_script(AXE.read_text(encoding="utf-8"))
             record.axe = driver.execute_async_script(AXE_RUN, AXE_TAGS)
-        try:
-            width(driver, PRINT_WIDTH)
-            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-            driver.execute_script("window.dispatchEvent(new Event('beforeprint'));")
-            record.printed = driver.execute_script(TOO_WIDE)
-        finally:
-            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-            width(driver, 1280)
+        if column:
+            try:
+                width(driver, PRINT_WIDTH)
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+                driver.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+                record.printed = driver.execute_script(TOO_WIDE)
+            finally:
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+                width(driver, 1280)
     return record
 
 
