@@ -7,6 +7,7 @@ fast:
 - tests that share something expensive a module starts (a fresh Binder environment, a
   standalone cluster, a kernel, the exported notebooks, the built book) run in one worker, so
   that it is started once: ``pytest_collection_modifyitems`` gives them one ``xdist_group``;
+  so do the browser tests of one page, which read one load of it per width;
 - the workers take the longest work first (the cold book build, then what starts processes),
   and the many short tests last, where they fill the gaps; the browser tests come at the very
   end, when the site they read has long been built.
@@ -49,12 +50,20 @@ SHARED_FIXTURES = {
 LAST_MODULES = ("test_site",)
 
 
+#: A fixture whose tests of one page share that page's loads (tests/test_site.py's ``visit``):
+#: the tests of one page go to one worker, which loads the page once per width for all.
+PAGE_VISITS = ("test_site", "visit")
+
+
 def shared_group(item: pytest.Item) -> str | None:
     module = item.module.__name__ if item.module else ""
     for name in item.fixturenames:
         group = SHARED_FIXTURES.get((module, name))
         if group:
             return group
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if (module, "visit") == PAGE_VISITS and "visit" in item.fixturenames and "name" in params:
+        return f"page-{params.get('language', 'en')}-{params['name']}"
     return None
 
 

@@ -20,6 +20,7 @@ these tests skip and say so.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import importlib.util
@@ -209,21 +210,101 @@ def open_page(driver, url: str) -> str:
     return driver.execute_async_script(TYPESET)
 
 
+@dataclasses.dataclass
+class Visit:
+    """What one load of a page at one width showed. Each page is loaded once per width and
+    its record read by every test about that page (tests/conftest.py keeps a page's tests in
+    one worker), instead of once per test: a chapter's load, maths typesetting included,
+    is most of what these tests cost."""
+
+    url: str
+    errors: list[str]            # the console's SEVERE messages
+    problems: list[str]          # failed requests, error responses, requests off the site
+    responses: list[tuple[int, str]]  # (bytes, url) of every response, nothing cached
+    typeset: str                 # what MathJax said: 'typeset', 'no maths' or 'error: ...'
+    state: dict                  # PAGE_STATE
+    maths: bool                  # the article has formulas
+    links: list[str]             # every link's href
+    figures: list[dict]          # FIGURES
+    wide: dict | None            # TOO_WIDE with ALONE_AFTER_FORMULA as 'alone' (None: no
+                                 # text column, as on the search page)
+    printed: dict | None = None  # TOO_WIDE laid out for paper (1280 px visits)
+    axe: list[str] | None = None  # axe-core's violations (1280 px visits, where installed)
+
+
+def visit_page(driver, site: str, url: str, pixels: int) -> Visit:
+    """Load ``url`` at ``pixels`` wide with the browser's cache off and record what the
+    per-page tests check; at 1280 px also axe-core's findings and the layout on paper
+    (last: printing changes the layout)."""
+    width(driver, pixels)
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        typeset = open_page(driver, url)
+        events = network(driver)
+    finally:
+        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    errors = [entry["message"] for entry in driver.get_log("browser")
+              if entry["level"] == "SEVERE"]
+    urls, sizes = {}, {}
+    for event in events:
+        params = event.get("params", {})
+        if event["method"] == "Network.responseReceived":
+            urls[params["requestId"]] = params["response"]["url"].split("?")[0]
+        elif event["method"] == "Network.loadingFinished":
+            sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
+    column = bool(driver.find_elements(By.CSS_SELECTOR, "article.bd-article"))
+    wide = driver.execute_script(TOO_WIDE) if column else None  # search: no text column
+    if wide is not None:
+        wide["alone"] = driver.execute_script(ALONE_AFTER_FORMULA)
+    record = Visit(
+        url=url, errors=errors, problems=problems_in(events, site),
+        responses=[(size, urls.get(key, key)) for key, size in sizes.items()],
+        typeset=typeset, state=driver.execute_script(PAGE_STATE),
+        maths=bool(driver.find_elements(By.CSS_SELECTOR, "article .math")),
+        links=[link.get_attribute("href") for link in
+               driver.find_elements(By.CSS_SELECTOR, "a")],
+        figures=driver.execute_script(FIGURES), wide=wide)
+    if pixels == 1280:
+        if AXE.is_file():
+            driver.execute_script(AXE.read_text(encoding="utf-8"))
+            record.axe = driver.execute_async_script(AXE_RUN, AXE_TAGS)
+        if column:
+            try:
+                width(driver, PRINT_WIDTH)
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+                driver.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+                record.printed = driver.execute_script(TOO_WIDE)
+            finally:
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+                width(driver, 1280)
+    return record
+
+
+@pytest.fixture(scope="module")
+def visit(site, browser):
+    """``visit(language, name, pixels)``: the page's :class:`Visit`, loaded on first use."""
+    visits: dict[tuple[str, str, int], Visit] = {}
+
+    def get(language: str, name: str, pixels: int = 1280) -> Visit:
+        key = (language, name, pixels)
+        if key not in visits:
+            visits[key] = visit_page(browser, site, f"{site}{language}/{name}.html", pixels)
+        return visits[key]
+
+    yield get
+    width(browser, 1280)
+
+
 # --- every page --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("language", "name"), PAGES + EXTRA_PAGES)
-def test_a_page_loads_cleanly_with_maths_images_and_alt_text(site, browser, language, name):
-    width(browser, 1280)
-    typeset = open_page(browser, f"{site}{language}/{name}.html")
-    events = network(browser)
-    errors = [entry["message"] for entry in browser.get_log("browser")
-              if entry["level"] == "SEVERE"]
-    assert not errors, errors
-    assert not problems_in(events, site), problems_in(events, site)
-    assert not typeset.startswith("error"), typeset
-    state = browser.execute_script(PAGE_STATE)
-    assert state["rawMaths"] == [] and not state["rawText"], state["rawMaths"]
-    for image in state["images"]:
+def test_a_page_loads_cleanly_with_maths_images_and_alt_text(visit, language, name):
+    page = visit(language, name)
+    assert not page.errors, page.errors
+    assert not page.problems, page.problems
+    assert not page.typeset.startswith("error"), page.typeset
+    assert page.state["rawMaths"] == [] and not page.state["rawText"], page.state["rawMaths"]
+    for image in page.state["images"]:
         assert image["done"] and image["width"] > 0, f"not loaded: {image['src']}"
         assert image["alt"], f"no alt text: {image['src']}"
 
@@ -260,11 +341,9 @@ def expected_binder_url(language: str, name: str) -> str | None:
 
 
 @pytest.mark.parametrize(("language", "name"), PAGES)
-def test_a_chapter_offers_its_notebook_and_launches_in_binder(site, browser, language, name):
+def test_a_chapter_offers_its_notebook_and_launches_in_binder(site, visit, language, name):
     url = f"{site}{language}/{name}.html"
-    width(browser, 1280)
-    open_page(browser, url)
-    links = [link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "a")]
+    links = visit(language, name).links
     notebook = urljoin(url, f"_sources/{name}.ipynb")
     source = (ROOT / "book" / language / f"{name}.md").read_text(encoding="utf-8")
     if "{code-cell}" in source:
@@ -496,11 +575,8 @@ axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed: make setup installs "
                                                "it (scripts/install-axe.sh)")
 @pytest.mark.parametrize(("language", "name"), PAGES + EXTRA_PAGES)
-def test_axe_finds_no_wcag_violation(site, browser, language, name):
-    width(browser, 1280)
-    open_page(browser, f"{site}{language}/{name}.html")
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    assert browser.execute_async_script(AXE_RUN, AXE_TAGS) == []
+def test_axe_finds_no_wcag_violation(visit, language, name):
+    assert visit(language, name).axe == []
 
 
 FOCUS_STYLE = """
@@ -572,14 +648,12 @@ return [...document.querySelectorAll('article figure img')].map(i => ({
 
 
 @pytest.mark.parametrize(("language", "name"), FIGURE_PAGES)
-def test_figures_are_sharp_and_open_full_size(site, browser, language, name):
+def test_figures_are_sharp_and_open_full_size(visit, language, name):
     """Each figure is a vector image or has at least two image pixels per CSS pixel shown
     (a phone's or a laptop's high-density screen), at 390 and 1280 px, and is a link to
     the image file itself, which the site serves."""
     for pixels in (390, 1280):
-        width(browser, pixels)
-        open_page(browser, f"{site}{language}/{name}.html")
-        figures = browser.execute_script(FIGURES)
+        figures = visit(language, name, pixels).figures
         assert figures, f"no figure on {name}"
         for figure in figures:
             vector = figure["src"].split("?")[0].endswith(".svg")
@@ -587,7 +661,6 @@ def test_figures_are_sharp_and_open_full_size(site, browser, language, name):
                 f"{pixels} px: {figure['src']} has {figure['natural']} pixels for " \
                 f"{figure['shown']:.0f} shown"
             assert figure["link"] == figure["src"], f"not linked to full size: {figure}"
-    width(browser, 1280)
     with urllib.request.urlopen(figures[0]["link"]) as response:
         assert response.status == 200 and len(response.read()) > 1000
 
@@ -644,32 +717,18 @@ return found;
 
 @pytest.mark.parametrize("media", ["390 px", "1280 px and print"])
 @pytest.mark.parametrize(("language", "name"), PAGES)
-def test_equations_tables_and_code_fit_the_column(site, browser, language, name, media):
+def test_equations_tables_and_code_fit_the_column(visit, language, name, media):
     """Displayed equations, tables, code and outputs are no wider than the text column and do
     not scroll inside their own boxes (on paper a scroll box cuts them off), nothing else
     sticks out of the column, the page itself does not scroll sideways, and no full stop
     after an inline formula begins a line alone: on a phone, on a laptop, and printed (the
     page loaded at 1280 px, then laid out for paper)."""
-    found = {}
-    try:
-        if media == "390 px":
-            width(browser, 390)
-            open_page(browser, f"{site}{language}/{name}.html")
-            found["390 px"] = browser.execute_script(TOO_WIDE)
-            found["390 px"]["alone"] = browser.execute_script(ALONE_AFTER_FORMULA)
-            found["390 px"]["sticksOut"] = browser.execute_script(PAGE_STATE)["sticksOut"]
-        else:
-            width(browser, 1280)
-            open_page(browser, f"{site}{language}/{name}.html")
-            found["1280 px"] = browser.execute_script(TOO_WIDE)
-            found["1280 px"]["alone"] = browser.execute_script(ALONE_AFTER_FORMULA)
-            width(browser, PRINT_WIDTH)
-            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-            browser.execute_script("window.dispatchEvent(new Event('beforeprint'));")
-            found["print"] = browser.execute_script(TOO_WIDE)
-    finally:
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-        width(browser, 1280)
+    if media == "390 px":
+        page = visit(language, name, 390)
+        found = {"390 px": {**page.wide, "sticksOut": page.state["sticksOut"]}}
+    else:
+        page = visit(language, name, 1280)
+        found = {"1280 px": page.wide, "print": page.printed}
     for medium, state in found.items():
         assert state["wide"] == [], f"{medium}: {state['wide']}"
         assert state["page"] <= state["window"], f"{medium}: {state}"
@@ -717,24 +776,11 @@ PAGE_BUDGET = {"maths": 2_700_000, "no maths": 1_100_000}
 
 
 @pytest.mark.parametrize("name", build_book.page_names(build_book.ENGLISH))
-def test_a_page_weighs_less_than_the_budget(site, browser, name):
-    width(browser, 1280)
-    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
-    try:
-        open_page(browser, f"{site}en/{name}.html")
-        events = network(browser)
-    finally:
-        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
-    urls, sizes = {}, {}
-    for event in events:
-        params = event.get("params", {})
-        if event["method"] == "Network.responseReceived":
-            urls[params["requestId"]] = params["response"]["url"].split("?")[0]
-        elif event["method"] == "Network.loadingFinished":
-            sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
-    total = sum(sizes.values())
-    heaviest = sorted(((size, urls.get(key, key)) for key, size in sizes.items()), reverse=True)
-    kind = "maths" if browser.find_elements(By.CSS_SELECTOR, "article .math") else "no maths"
+def test_a_page_weighs_less_than_the_budget(visit, name):
+    page = visit("en", name)
+    total = sum(size for size, _ in page.responses)
+    heaviest = sorted(page.responses, reverse=True)
+    kind = "maths" if page.maths else "no maths"
     assert total <= PAGE_BUDGET[kind], f"{name} ({kind}): {total} bytes; heaviest: {heaviest[:5]}"
 
 
