@@ -37,10 +37,11 @@ LABEL = re.compile(r"^\(([^)\s]+)\)=\s*$|^:name:\s*(\S+)\s*$|^:label:\s*(\S+)\s*
 #: (its reading time, counted by characters), glued by the same English run
 #: (``labkit.notebook.ChapterClock``).
 JAPANESE_VARIANTS = {"read_minutes_ja": "read_minutes"}
-#: A species or island name glued in both languages (``labkit.names.glue_names``): the
-#: Japanese page may show ``name_ja`` where the English shows ``name``, for exactly the names
-#: (or f-string patterns, such as ``f"species_on_{name}"``) the English cells glue that way.
-NAMES_GLUE = re.compile(r"""\bglue_names\(\s*(f?)(["'])(.+?)\2""")
+#: A species or island name, or a list, glued in both languages (``labkit.names.glue_names``,
+#: ``labkit.names.glue_list``): the Japanese page may show ``name_ja`` where the English shows
+#: ``name``, for exactly the names (or f-string patterns, such as ``f"species_on_{name}"``) the
+#: English cells glue that way.
+NAMES_GLUE = re.compile(r"""\bglue_(?:names|list)\(\s*(f?)(["'])(.+?)\2""")
 #: {numref}`fig-x`, {ref}`text <label>`, {doc}`05-backpropagation`, {eq}`eq-x`, {cite:p}`key`;
 #: the target is what is inside <...> when the role has its own text.
 XREF = re.compile(r"\{(numref|ref|doc|eq|cite(?::[a-z]+)?|term|download)\}`([^`]*)`")
@@ -73,8 +74,8 @@ class Chapter:
 
 
 def glued_names(path: Path) -> list[re.Pattern[str]]:
-    """The names a chapter's code cells glue through ``glue_names``, as patterns (an
-    f-string's ``{...}`` matches any part of a name)."""
+    """The names a chapter's code cells glue through ``glue_names`` or ``glue_list``, as
+    patterns (an f-string's ``{...}`` matches any part of a name)."""
     cells = "\n".join(match.group(0) for match in
                       CODE_CELL.finditer(path.read_text(encoding="utf-8")))
     return [re.compile(".+".join(map(re.escape, re.split(r"\{[^}]*\}", name)))

@@ -4,8 +4,10 @@ The two editions share their code cells, so a cell that glues a name from the da
 (``Adelie``, ``Dream``) glues the same English word for both pages. A Japanese sentence reads
 アデリーペンギン and ドリーム島 instead (the course's glossary), so :func:`glue_names` glues the
 name twice: as ``name`` for the English page and, in Japanese, as ``name_ja`` for the
-Japanese one (``{glue:text}`name_ja```). ``bookbuild/parity.py`` accepts a ``_ja`` name on
-the Japanese page only where the English page's cells glue it through this function.
+Japanese one (``{glue:text}`name_ja```). A list of numbers (seeds, nodes) has the same
+problem with its separator: English writes "0, 2, 8", Japanese (JTF style) 「0、2、8」, so
+:func:`glue_list` glues it both ways. ``bookbuild/parity.py`` accepts a ``_ja`` name on the
+Japanese page only where the English page's cells glue it through one of these functions.
 """
 
 from __future__ import annotations
@@ -44,3 +46,12 @@ def glue_names(name: str, value: str | Iterable[str]) -> None:
     japanese = [japanese_name(item) for item in names]  # refuse before gluing anything
     glue(name, ", ".join(names))
     glue(name + JA_SUFFIX, "、".join(japanese))
+
+
+def glue_list(name: str, items: Iterable[object]) -> None:
+    """Glue a list of numbers or identifiers as ``name`` (joined by ", ", for the English
+    page) and as ``name_ja`` (joined by "、", as Japanese lists are), so that no English
+    comma lands in a Japanese sentence."""
+    texts = [str(item) for item in items]
+    glue(name, ", ".join(texts))
+    glue(name + JA_SUFFIX, "、".join(texts))

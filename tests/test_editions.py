@@ -356,6 +356,12 @@ def test_an_f_string_name_glued_in_both_languages_is_accepted(tmp_path):
     assert parity.differences(english, japanese) == []
 
 
+def test_a_list_glued_in_both_languages_is_accepted(tmp_path):
+    english, japanese = names_pair(tmp_path, 'glue_list("species", [0, 2, 8])',
+                                   "ノード{glue:text}`species_ja`です。")
+    assert parity.differences(english, japanese) == []
+
+
 def test_a_name_glued_once_has_no_japanese_twin(tmp_path):
     # glue(), not glue_names(): the cell glues no species_ja, and the page may not show it.
     english, japanese = names_pair(tmp_path, 'glue("species", "Adelie")',

@@ -30,3 +30,11 @@ def test_an_unknown_name_is_refused_before_anything_is_glued(monkeypatch):
     with pytest.raises(ValueError, match="'Adelei' is no species or island"):
         names.glue_names("answer", ["Adelie", "Adelei"])
     assert glued == {}
+
+
+def test_glue_list_joins_the_english_with_commas_and_the_japanese_with_touten(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(names, "glue", lambda name, value: glued.__setitem__(name, value))
+    names.glue_list("seeds", [0, 2, 5])
+    names.glue_list("one", (7,))
+    assert glued == {"seeds": "0, 2, 5", "seeds_ja": "0、2、5", "one": "7", "one_ja": "7"}
