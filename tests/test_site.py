@@ -948,7 +948,12 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   # 欠損値 found nothing (the pages wrote 欠け).
                   "初期化": {"03-forward-pass", "07-optimisation", "09-input-scale"},
                   "ヤコビ行列": {"06-backpropagation-matrices"},
-                  "欠損値": {"02-data-with-spark"}}
+                  "欠損値": {"02-data-with-spark"},
+                  # review-ja3: 深層学習 and the lab's バイアス値 found nothing; the lab's 傾き
+                  # (its word for the gradient) was no alias of 勾配.
+                  "深層学習": {"02-data-with-spark"},
+                  "バイアス値": {"03-forward-pass", "05-backpropagation"},
+                  "傾き": {"05-backpropagation", "06-backpropagation-matrices"}}
 
 
 @needs_japanese
