@@ -953,7 +953,13 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   # (its word for the gradient) was no alias of 勾配.
                   "深層学習": {"02-data-with-spark"},
                   "バイアス値": {"03-forward-pass", "05-backpropagation"},
-                  "傾き": {"05-backpropagation", "06-backpropagation-matrices"}}
+                  "傾き": {"05-backpropagation", "06-backpropagation-matrices"},
+                  # review-ja5: the common variants 順伝搬, 過適合, 正答率 and
+                  # ワンホットベクトル found nothing.
+                  "順伝搬": {"03-forward-pass", "04-loss"},
+                  "過適合": {"08-training", "glossary"},
+                  "正答率": {"08-training", "10-trained-model"},
+                  "ワンホットベクトル": {"04-loss", "10-trained-model"}}
 
 
 @needs_japanese
