@@ -959,7 +959,12 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   "順伝搬": {"03-forward-pass", "04-loss"},
                   "過適合": {"08-training", "glossary"},
                   "正答率": {"08-training", "10-trained-model"},
-                  "ワンホットベクトル": {"04-loss", "10-trained-model"}}
+                  "ワンホットベクトル": {"04-loss", "10-trained-model"},
+                  # review-ja6: textbook spellings that found nothing.
+                  "過剰適合": {"08-training"},
+                  "早期打ち切り": {"08-training"},
+                  "データ漏洩": {"02-data-with-spark"},
+                  "最急降下法": {"07-optimisation"}}
 
 
 @needs_japanese
