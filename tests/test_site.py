@@ -957,7 +957,9 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   "過剰適合": {"08-training"},
                   "早期打ち切り": {"08-training"},
                   "データ漏洩": {"02-data-with-spark"},
-                  "最急降下法": {"07-optimisation"}}
+                  "最急降下法": {"07-optimisation"},
+                  # review-ja7: the word most learners type for the training data.
+                  "学習データ": {"02-data-with-spark", "08-training"}}
 
 #: Every query the Japanese search must answer, and the pages each must find.
 JAPANESE_QUERIES = {**LEARNER_QUERIES, **REVIEW_QUERIES}
