@@ -3,7 +3,9 @@
 The Japanese edition reuses the English runs (same code cells, so the same jupyter-cache
 entries) and the same glued numbers, figures, exercises, labels and cross-references; only
 the prose differs. ``differences`` lists, file by file and line by line, where two editions of
-a chapter part ways; ``english_sentences`` finds English prose left on a Japanese page.
+a chapter part ways (a Japanese page may leave out a glue name the code asserts, listed with
+its reason under ``glue_not_shown``: ``not_shown``, ``asserted``); ``english_sentences``
+finds English prose left on a Japanese page.
 ``scripts/build_book.py`` refuses to build the Japanese edition while code cells or glue names
 differ, and ``tests/test_editions.py`` checks all of it in ``make test``.
 """
@@ -15,6 +17,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 #: A code cell, its options (``:tags:``) included: ```{code-cell} ipython3 ... ```.
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n.*?^```[ \t]*$", re.DOTALL | re.MULTILINE)
@@ -42,6 +46,14 @@ JAPANESE_VARIANTS = {"read_minutes_ja": "read_minutes"}
 #: ``name``, for exactly the names (or f-string patterns, such as ``f"species_on_{name}"``) the
 #: English cells glue that way.
 NAMES_GLUE = re.compile(r"""\bglue_(?:names|list)\(\s*(f?)(["'])(.+?)\2""")
+#: A Japanese page's front matter may list glue names the English page shows and it does not,
+#: each with its reason: ``glue_not_shown: {seen_Dream_Gentoo: 「1羽もいません」と書く}``.
+NOT_SHOWN_KEY = "glue_not_shown"
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+#: ``glue("name", value)`` or ``glue(f"name_{x}", value)`` on one line of a code cell.
+GLUE_CALL = re.compile(r"""\bglue\(\s*(f?)(["'])(.+?)\2\s*,\s*(.+)$""", re.MULTILINE)
+#: Calls wrapped around a glued value; the first other word of the value is its variable.
+WRAPPERS = frozenset("int float str bool len round abs sum min max".split())
 #: {numref}`fig-x`, {ref}`text <label>`, {doc}`05-backpropagation`, {eq}`eq-x`, {cite:p}`key`;
 #: the target is what is inside <...> when the role has its own text.
 XREF = re.compile(r"\{(numref|ref|doc|eq|cite(?::[a-z]+)?|term|download)\}`([^`]*)`")
@@ -96,6 +108,87 @@ def _name_variant(name: str, english: Path) -> str:
     return name
 
 
+def not_shown(path: Path) -> tuple[dict[str, str], list[str]]:
+    """The glue names a Japanese page lists under ``glue_not_shown`` in its front matter,
+    each with its reason, and a line for front matter that cannot be read that way.
+
+    A Japanese sentence that says 「1羽もいません」 or 「すべてが」 reads badly with the
+    number glued beside it, so the page may leave that number out, where the code asserts it
+    instead (``asserted``)."""
+    text = path.read_text(encoding="utf-8")
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, []
+    try:
+        listed = (yaml.safe_load(match.group(1)) or {}).get(NOT_SHOWN_KEY) or {}
+    except yaml.YAMLError as error:
+        return {}, [f"{path.as_posix()}: front matter is not YAML: {error}".splitlines()[0]]
+    if not isinstance(listed, dict):
+        line = text.count("\n", 0, text.index(NOT_SHOWN_KEY)) + 1
+        return {}, [f"{path.as_posix()}:{line}: {NOT_SHOWN_KEY} must map each glue name to "
+                    "the reason the page does not show it"]
+    return {str(name): "" if reason is None else str(reason).strip()
+            for name, reason in listed.items()}, []
+
+
+def _words(line: str) -> set[str]:
+    """The words of a line of code, split at anything but letters and digits, case ignored."""
+    return {word.lower() for word in re.findall(r"[A-Za-z0-9]+", line)}
+
+
+def asserted(name: str, code: str) -> bool:
+    """Whether ``code`` asserts the value glued as ``name``, by a simple rule: one ``assert``
+    line (its comment dropped) contains every word of the name (its parts between
+    underscores, case ignored, a leading ``n`` for "number of" dropped), or the variable
+    glued under the name (the first word of the value in ``glue("name", value)`` other than
+    a wrapper such as ``int(``): ``glue("sweep_max", int(large.max()))`` is asserted by
+    ``assert large.max() == 0``, ``seen_Dream_Gentoo`` by ``assert seen["Dream"]["Gentoo"]
+    == 0``."""
+    plain = name.rpartition("::")[2]
+    parts = [part.lower() for part in plain.split("_") if part]
+    if parts[:1] == ["n"] and len(parts) > 1:
+        parts = parts[1:]
+    variables = set()
+    for fstring, _, glued, value in GLUE_CALL.findall(code):
+        pattern = (".+".join(map(re.escape, re.split(r"\{[^}]*\}", glued)))
+                   if fstring else re.escape(glued))
+        if re.fullmatch(pattern, plain):
+            identifiers = [word for word in re.findall(r"[A-Za-z_]\w*", value)
+                           if word not in WRAPPERS]
+            variables.update(identifiers[:1])
+    for line in code.splitlines():
+        if not line.strip().startswith("assert "):
+            continue
+        line = line.split("#")[0]
+        if set(parts) <= _words(line) or variables & set(re.findall(r"[A-Za-z_]\w*", line)):
+            return True
+    return False
+
+
+def _not_shown_differences(english: Chapter, japanese: Chapter, ja_glue: frozenset[str],
+                           listed: dict[str, str]) -> list[str]:
+    """One line per name listed under ``glue_not_shown`` that may not be left out: without a
+    reason, shown anyway, not shown in English (so not glued for this page), or not asserted by
+    the page's code. An unused listing is refused too, so that the lists cannot rot."""
+    text = japanese.path.read_text(encoding="utf-8").split("\n")
+    code = "\n".join(cell for _, cell in japanese.code_cells)
+    found = []
+    for name, reason in sorted(listed.items()):
+        line = next((number for number, row in enumerate(text, start=1)
+                     if row.strip().startswith(f"{name}:")), 1)
+        where = f"{japanese.path.as_posix()}:{line}: glue name {name!r} in {NOT_SHOWN_KEY}"
+        if not reason:
+            found.append(f"{where} has no reason")
+        if name in ja_glue:
+            found.append(f"{where} is shown on the page all the same")
+        elif name not in english.glue_names:
+            found.append(f"{where} is not shown by the English page")
+        elif not asserted(name, code):
+            found.append(f"{where} is asserted by no assert line of the page's code (the "
+                         "words of its name, or the variable glued under it)")
+    return found
+
+
 def _target(body: str) -> str:
     """The target of a role: ``text <target>`` or just ``target``."""
     match = re.search(r"<([^>]+)>\s*$", body)
@@ -106,7 +199,6 @@ def differences(english: Path, japanese: Path) -> list[str]:
     """One line per way in which the Japanese edition of a chapter departs from the English."""
     en, ja = Chapter.read(english), Chapter.read(japanese)
     where = japanese.as_posix()
-    found = []
     # The Japanese variant of a figure stands for the English one it is drawn beside.
     ja_figures = set(JA_FIGURE.findall(CODE_CELL.sub("", japanese.read_text(encoding="utf-8"))))
     ja = dataclasses.replace(ja, glue_names=frozenset(
@@ -114,6 +206,9 @@ def differences(english: Path, japanese: Path) -> list[str]:
         for name in ja.glue_names))
     ja_glue = frozenset(JAPANESE_VARIANTS.get(name, _name_variant(name, english))
                         for name in ja.glue_names)
+    listed, found = not_shown(japanese)
+    found += _not_shown_differences(en, ja, ja_glue, listed)
+    ja_glue |= frozenset(listed) & en.glue_names
     for name in sorted(JA_FIGURE.findall(CODE_CELL.sub("", english.read_text(encoding="utf-8")))):
         found.append(f"{english.as_posix()}: shows {name + JA_SUFFIX!r}, the Japanese variant "
                      f"of a figure (the English page shows {name!r})")

@@ -382,3 +382,76 @@ def test_a_japanese_twin_glued_in_another_chapter_is_accepted(tmp_path):
         HEADER + "```{code-cell} ipython3\nglue_names('species', 'Gentoo')\n```\n",
         encoding="utf-8")
     assert parity.differences(english, japanese) == []
+
+
+# --- glue names a Japanese page leaves out (glue_not_shown) ----------------------------------
+
+ZERO_CELL = """```{code-cell} ipython3
+seen = {"Dream": {"Gentoo": 0}}
+glue("seen_Dream_Gentoo", seen["Dream"]["Gentoo"])
+large = [0, 0]
+glue("sweep_large_max", max(large))
+ASSERTS
+```
+"""
+ZERO_ENGLISH = ("# Zero\n\nNo Gentoo on Dream ({glue:text}`seen_Dream_Gentoo`), none at large "
+                "sizes ({glue:text}`sweep_large_max`).\n\n")
+ZERO_JAPANESE = ("# ゼロ\n\nドリーム島にジェンツーペンギンは1羽もいません。"
+                 "大きいときも1つもありません。\n\n")
+ZERO_ASSERTS = 'assert seen["Dream"]["Gentoo"] == 0\nassert max(large) == 0  # none'
+ZERO_LISTING = ("glue_not_shown:\n  seen_Dream_Gentoo: 「1羽もいません」と書く\n"
+                "  sweep_large_max: 「1つもありません」と書く\n")
+
+
+def zero_pair(tmp_path: Path, listing: str = ZERO_LISTING, asserts: str = ZERO_ASSERTS,
+              japanese_prose: str = ZERO_JAPANESE) -> tuple[Path, Path]:
+    cell = ZERO_CELL.replace("ASSERTS", asserts)
+    english, japanese = pair(tmp_path, "---\nkernelspec:\n  name: python3\n" + listing
+                             + "---\n" + japanese_prose + cell)
+    english.write_text(HEADER + ZERO_ENGLISH + cell, encoding="utf-8")
+    return english, japanese
+
+
+def test_a_listed_name_the_code_asserts_may_be_left_out(tmp_path):
+    # seen_Dream_Gentoo by the words of its name, sweep_large_max by its variable (large).
+    english, japanese = zero_pair(tmp_path)
+    assert parity.differences(english, japanese) == []
+    # Without the listing, the omission is refused and stops the build.
+    english, japanese = zero_pair(tmp_path, listing="")
+    found = parity.code_and_glue_differences(english, japanese)
+    assert {line.split("glue name ")[1][:20] for line in found} == {
+        "'seen_Dream_Gentoo' ", "'sweep_large_max' is"}
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "expected"),
+    [
+        ("no reason", {"listing": "glue_not_shown:\n  seen_Dream_Gentoo:\n"
+                                  "  sweep_large_max: 「1つもありません」と書く\n"},
+         ":5: glue name 'seen_Dream_Gentoo' in glue_not_shown has no reason"),
+        ("shown anyway", {"japanese_prose": ZERO_JAPANESE + "{glue:text}`sweep_large_max`\n\n"},
+         ":6: glue name 'sweep_large_max' in glue_not_shown is shown on the page all the same"),
+        ("not glued", {"listing": ZERO_LISTING + "  seen_Biscoe_Gentoo: 書かない\n"},
+         ":7: glue name 'seen_Biscoe_Gentoo' in glue_not_shown is not shown by the English"),
+        ("not asserted", {"asserts": 'assert max(large) == 0  # seen Dream Gentoo'},
+         ":5: glue name 'seen_Dream_Gentoo' in glue_not_shown is asserted by no assert line"),
+        ("variable not asserted", {"asserts": 'assert seen["Dream"]["Gentoo"] == 0\n'
+                                              'assert not_large == 0'},
+         ":6: glue name 'sweep_large_max' in glue_not_shown is asserted by no assert line"),
+        ("not a mapping", {"listing": "glue_not_shown: [seen_Dream_Gentoo, sweep_large_max]\n"},
+         ":4: glue_not_shown must map each glue name to the reason"),
+    ],
+)
+def test_each_misuse_of_glue_not_shown_is_found(tmp_path, case, change, expected):
+    english, japanese = zero_pair(tmp_path, **change)
+    found = parity.differences(english, japanese)
+    assert any(line.startswith(japanese.as_posix() + expected) for line in found), \
+        f"{case}: {found}"
+
+
+def test_the_japanese_pages_list_only_names_they_leave_out_for_a_reason():
+    # The check above runs on every chapter (test_a_japanese_chapter_matches_its_english_one);
+    # here: the listings in use are read at all (a typo in the key would skip them).
+    listed = {path.name: parity.not_shown(path)[0] for path in JAPANESE}
+    assert sum(map(len, listed.values())) > 0
+    assert all(reason for names in listed.values() for reason in names.values())
