@@ -149,6 +149,19 @@ def longest_first(paths: list[Path], timings: dict[str, float], root: Path = ROO
     return sorted(paths, key=expected_seconds, reverse=True)
 
 
+def share_the_cores(jobs: int, cores: int | None = None) -> None:
+    """Give each of ``jobs`` chapters running at once its share of the cores as its thread
+    count (``OMP_NUM_THREADS``, which torch reads at import), unless the user set one.
+
+    By default every kernel's torch starts one thread per core; with two chapters on two
+    cores, four threads then wait on each other at every tiny operation, and a chapter's
+    training loops run many times slower than alone. The chapters' tensors are far too
+    small for several threads to help, and their results do not depend on the count."""
+    share = max(1, (cores or os.cpu_count() or 1) // max(1, jobs))
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(share))
+
+
 def execute_in_parallel(paths: list[Path], jobs: int, root: Path = ROOT,
                         cache_path: Path = CACHE) -> list[str]:
     """Execute ``paths`` ``jobs`` at a time, longest first, caching each run that succeeds.
@@ -164,7 +177,9 @@ def execute_in_parallel(paths: list[Path], jobs: int, root: Path = ROOT,
     order = longest_first(paths, timings, root)
     settings = execute_settings(root)
     failures = []
-    # Separate processes, started fresh: each runs a kernel and waits on it.
+    # Separate processes, started fresh: each runs a kernel and waits on it. The kernels
+    # inherit this process's environment, so each gets its share of the cores.
+    share_the_cores(jobs)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
         futures = {pool.submit(execute_chapter, path, settings): path for path in order}
