@@ -149,15 +149,17 @@ def longest_first(paths: list[Path], timings: dict[str, float], root: Path = ROO
     return sorted(paths, key=expected_seconds, reverse=True)
 
 
-def share_the_cores(jobs: int, cores: int | None = None) -> None:
-    """Give each of ``jobs`` chapters running at once its share of the cores as its thread
-    count (``OMP_NUM_THREADS``, which torch reads at import), unless the user set one.
+def share_the_cores(processes: int, cores: int | None = None) -> None:
+    """Give each of ``processes`` busy at once (chapters executed in parallel, test workers)
+    its share of the cores as its thread count: ``OMP_NUM_THREADS``, which torch reads at
+    import and which every kernel, rank and Python they start inherits. A count the user set
+    is kept.
 
-    By default every kernel's torch starts one thread per core; with two chapters on two
-    cores, four threads then wait on each other at every tiny operation, and a chapter's
-    training loops run many times slower than alone. The chapters' tensors are far too
-    small for several threads to help, and their results do not depend on the count."""
-    share = max(1, (cores or os.cpu_count() or 1) // max(1, jobs))
+    By default every torch starts one thread per core; with two chapters on two cores, four
+    threads then wait on each other at every tiny operation, and a training loop runs many
+    times slower than alone (bench/bench_threads.py measures it). The course's tensors are
+    far too small for several threads to help, and its results do not depend on the count."""
+    share = max(1, (cores or os.cpu_count() or 1) // max(1, processes))
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(share))
 

@@ -18,7 +18,20 @@ A serial ``pytest`` runs the same tests in their usual order. pytest-xdist's own
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bookbuild.execute import share_the_cores  # noqa: E402
+
+# Each worker, and every kernel, rank and Python it starts, gets its share of the cores as its
+# torch thread count, before anything imports torch (see ``share_the_cores``). Set by xdist
+# in each worker before this file is read; a serial run keeps torch's default.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    share_the_cores(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
 
 # The hooks that make --dist loadgroup honour the groups (pytest finds them here by name).
 from worker_groups import (  # noqa: F401
