@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.labkit-setup
 
-.PHONY: setup test lint book pdf bench bench-cli clean lock ja-status
+.PHONY: setup test lint book pdf bench bench-cli bench-threads clean lock ja-status
 
 setup: $(STAMP)
 
@@ -52,6 +52,11 @@ bench: setup
 # How fast a refusal answers: this labkit against the one before its imports were lazy.
 bench-cli: setup
 	$(PY) bench/bench_cli.py
+
+# Two trainings at once (as two chapters or two test workers run): torch's default thread
+# count against each one's share of the cores (bookbuild.execute.share_the_cores).
+bench-threads: setup
+	$(PY) bench/bench_threads.py
 
 # After editing requirements.txt or binder/requirements.in: resolve the whole set again into
 # requirements-lock.txt and binder/requirements.txt (scripts/lock.py; needs uv, which `make
