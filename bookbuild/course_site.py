@@ -79,7 +79,7 @@ def add_notebook_download(app: Sphinx, pagename: str, templatename: str,
 
 #: The download menu's entry for the whole book, in each edition's language.
 BOOK_PDF_TEXT = {"en": ("The whole book (PDF)", "Download the whole book as one PDF"),
-                 "ja": ("本全体（PDF）", "本全体を一つのPDFでダウンロード")}
+                 "ja": ("本全体（PDF）", "本全体を1つのPDFでダウンロード")}
 
 
 def add_book_pdf_download(app: Sphinx, pagename: str, templatename: str,
