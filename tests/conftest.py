@@ -1,8 +1,8 @@
 """Shared fixtures: one real local Spark session for the whole run, and the prepared data.
 
-`make test` runs the tests in two pytest-xdist workers (``-n 2 --dist loadgroup``), each a
-process with its own Spark session. Two rules keep that as honest as a serial run and make it
-fast:
+`make test` runs the tests in pytest-xdist workers, one more than the cores (``-n 3 --dist
+loadgroup`` on two cores), each a process with its own Spark session. Two rules keep that
+as honest as a serial run and make it fast:
 
 - tests that share something expensive a module starts (a fresh Binder environment, a
   standalone cluster, a kernel, the exported notebooks, the built book) run in one worker, so

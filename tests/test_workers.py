@@ -1,4 +1,4 @@
-"""How `make test` runs the tests in two workers (tests/conftest.py, tests/worker_groups.py):
+"""How `make test` runs the tests in several workers (tests/conftest.py, tests/worker_groups.py):
 tests of one group share a worker, and the groups name fixtures that exist."""
 
 from __future__ import annotations
