@@ -410,17 +410,23 @@ def add_theme_translations(app: Sphinx) -> None:
     app.add_message_catalog("booktheme", str(LOCALE))
 
 
+def site_inputs() -> list[Path]:
+    """What changes every page's HTML without changing any page's source: the theme's
+    translations in site/locale, the Japanese search terms, and the code of the site's own
+    Sphinx extensions (this module, the Japanese splitter, site/*.py)."""
+    return [*LOCALE.glob("*/LC_MESSAGES/*.po"), SEARCH_TERMS, Path(__file__).resolve(),
+            Path(__file__).resolve().with_name("search_ja.py"), *SITE_FILES.glob("*.py")]
+
+
 def reread_when_translations_change(app: Sphinx, env: Any, added: set[str], changed: set[str],
                                     removed: set[str]) -> list[str]:
-    """Every page again when a catalog in site/locale, the search terms or the Japanese
-    splitter is newer than the last build: Sphinx rewrites (and indexes for search) a page
-    only when its source changed, so a corrected theme string stayed old, and a new search
-    term was missing from every page not edited since."""
+    """Every page again when one of :func:`site_inputs` is newer than the last build: Sphinx
+    rewrites (and indexes for search) a page only when its source changed, so a corrected
+    theme string stayed old on the pages not edited since, and a new search term was
+    missing from them. (Templates need no help: Sphinx compares their times itself.)"""
     stamp = Path(app.outdir) / ".buildinfo"
-    inputs = [*LOCALE.glob("*/LC_MESSAGES/*.po"), SEARCH_TERMS,
-              Path(__file__).with_name("search_ja.py")]
     if stamp.is_file() and any(path.stat().st_mtime > stamp.stat().st_mtime
-                               for path in inputs):
+                               for path in site_inputs()):
         return sorted(env.found_docs)
     return []
 

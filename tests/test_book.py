@@ -571,3 +571,28 @@ def test_a_known_repository_gives_every_chapter_its_binder_edit_and_issue_button
             "lab%252Ftree%252Fpenguin-course%252Fbook%252Fen%252Fchapter.md") in page
     assert "https://github.com/penguin-course/penguins/edit/a-branch/book/en/chapter.md" in page
     assert "https://github.com/penguin-course/penguins/issues" in page
+
+
+def test_every_page_is_read_again_when_the_site_s_own_code_or_strings_change(tmp_path):
+    """A theme string fixed in bookbuild/course_site.py stayed old on the pages whose source
+    had not changed (the reviewers saw 「一つのPDF」 on four pages): any of the site's
+    inputs newer than the last build makes Sphinx read every page again."""
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "site"))  # as Sphinx has it: course_site imports gojuon
+    from bookbuild import course_site
+
+    inputs = {path.name for path in course_site.site_inputs()}
+    assert {"course_site.py", "search_ja.py", "search-terms-ja.txt", "booktheme.po",
+            "gojuon.py"} <= inputs
+    env = SimpleNamespace(found_docs={"index", "01-introduction"})
+    app = SimpleNamespace(outdir=str(tmp_path))
+    assert course_site.reread_when_translations_change(app, env, set(), set(), set()) == []
+    stamp = tmp_path / ".buildinfo"
+    stamp.write_text("")
+    newest = max(path.stat().st_mtime for path in course_site.site_inputs())
+    os.utime(stamp, (newest + 60, newest + 60))  # built after every input changed
+    assert course_site.reread_when_translations_change(app, env, set(), set(), set()) == []
+    os.utime(stamp, (newest - 60, newest - 60))  # one input changed since the build
+    assert course_site.reread_when_translations_change(app, env, set(), set(), set()) == [
+        "01-introduction", "index"]
