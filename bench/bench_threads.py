@@ -40,7 +40,7 @@ start = time.perf_counter()
 for _ in range(epochs):
     train(net, loader, optimizer)
 seconds = (time.perf_counter() - start) / epochs
-total = sum(float(p.double().sum()) for p in net.parameters())
+total = sum(float(p.detach().double().sum()) for p in net.parameters())
 print(json.dumps({"seconds": seconds, "threads": torch.get_num_threads(), "sum": total}))
 """
 
