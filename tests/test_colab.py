@@ -128,6 +128,10 @@ def test_a_built_chapter_has_the_colab_button(tmp_path, monkeypatch, language):
     menu = menu[:menu.index("</ul>")]
     assert "mybinder.org" in menu and url in menu  # one menu: Binder, then Colab
     assert "logo_colab.png" in menu
+    # the icon's alt text is one string per language (site/_templates/course-buttons.html):
+    # the theme's "Colab" + " " + "ロゴ" read 「Colab ロゴ」 (review-ja10)
+    alt = {"en": "Colab logo", "ja": "Colabのロゴ"}[language]
+    assert f'alt="{alt}"' in menu
     intro = (root / "_build" / "html" / "intro.html").read_text(encoding="utf-8")
     assert "colab.research.google.com" not in intro
 

@@ -959,7 +959,11 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   "データ漏洩": {"02-data-with-spark"},
                   "最急降下法": {"07-optimisation"},
                   # review-ja7: the word most learners type for the training data.
-                  "学習データ": {"02-data-with-spark", "08-training"}}
+                  "学習データ": {"02-data-with-spark", "08-training"},
+                  # review-ja10: 早期停止 (common for 早期終了) and ヤコビアン (for ヤコビ行列)
+                  # found nothing.
+                  "早期停止": {"08-training"},
+                  "ヤコビアン": {"06-backpropagation-matrices"}}
 
 #: Every query the Japanese search must answer, and the pages each must find.
 JAPANESE_QUERIES = {**LEARNER_QUERIES, **REVIEW_QUERIES}
