@@ -29,8 +29,10 @@ VERBOSITIES: tuple[str, ...] = ("log_callback_only", "all")
 FAILURE_GRACE_SECONDS = 10.0
 #: How long to wait for a standalone cluster's executors to register before counting slots.
 EXECUTOR_WAIT_SECONDS = 20.0
-#: ... or until no new executor has registered for this long.
-EXECUTORS_STEADY_SECONDS = 3.0
+#: ... or until no new executor has registered for this long. (3 s was too short on a busy
+#: machine: two executors started together registered more than 3 s apart, and a refusal
+#: counted 1 slot of a two-slot cluster.)
+EXECUTORS_STEADY_SECONDS = 5.0
 
 
 class DistributedError(LabkitError):
