@@ -164,7 +164,7 @@ glue("loss", 0.25)  # English comment stays
 エポックごとの損失。
 :::
 
-**練習問題 1**：なぜでしょうか。
+**練習問題1**：なぜでしょうか。
 
 :::{admonition} 解答
 :class: dropdown solution

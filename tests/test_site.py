@@ -963,7 +963,9 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   # review-ja10: 早期停止 (common for 早期終了) and ヤコビアン (for ヤコビ行列)
                   # found nothing.
                   "早期停止": {"08-training"},
-                  "ヤコビアン": {"06-backpropagation-matrices"}}
+                  "ヤコビアン": {"06-backpropagation-matrices"},
+                  # review-ja13: 推論, the textbooks' word for using a trained model.
+                  "推論": {"10-trained-model"}}
 
 #: Every query the Japanese search must answer, and the pages each must find.
 JAPANESE_QUERIES = {**LEARNER_QUERIES, **REVIEW_QUERIES}
