@@ -965,7 +965,9 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   "早期停止": {"08-training"},
                   "ヤコビアン": {"06-backpropagation-matrices"},
                   # review-ja13: 推論, the textbooks' word for using a trained model.
-                  "推論": {"10-trained-model"}}
+                  "推論": {"10-trained-model"},
+                  # review-ja14: the species' other Japanese name.
+                  "チンストラップ": {"10-trained-model"}}
 
 #: Every query the Japanese search must answer, and the pages each must find.
 JAPANESE_QUERIES = {**LEARNER_QUERIES, **REVIEW_QUERIES}
