@@ -33,6 +33,13 @@ EXECUTOR_WAIT_SECONDS = 20.0
 #: machine: two executors started together registered more than 3 s apart, and a refusal
 #: counted 1 slot of a two-slot cluster.)
 EXECUTORS_STEADY_SECONDS = 5.0
+#: On ``local[N]``, how long to wait for slots that an earlier job's tasks still hold (a
+#: failed distributed run's ranks are still being cleaned up when the next run starts).
+BUSY_SLOTS_WAIT_SECONDS = 15.0
+#: What a rank raises only because another rank failed first (its collective call was cut
+#: off): the failure to report is the one that caused it.
+CONSEQUENCES = ("HorovodInternalError", "Horovod has been shut down", "DistBackendError",
+                "Connection closed by peer", "Connection reset by peer")
 
 
 class DistributedError(LabkitError):
@@ -85,8 +92,11 @@ def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
     for :data:`EXECUTORS_STEADY_SECONDS`) before deciding.
     """
     local = spark.sparkContext.master.startswith("local")
-    deadline = time.monotonic() + (0.0 if local else EXECUTOR_WAIT_SECONDS if wait is None
-                                   else wait)
+    if local:  # no executors to wait for; only slots an earlier job's tasks still hold
+        busy_only = total_task_slots(spark) >= wanted
+        deadline = time.monotonic() + (BUSY_SLOTS_WAIT_SECONDS if busy_only else 0.0)
+    else:
+        deadline = time.monotonic() + (EXECUTOR_WAIT_SECONDS if wait is None else wait)
     seen, steady_since = -1, time.monotonic()
     while True:
         free = free_task_slots(spark)
@@ -94,7 +104,8 @@ def require_task_slots(spark, wanted: int, wait: float | None = None) -> int:
         if total != seen:
             seen, steady_since = total, time.monotonic()
         # Enough slots; or out of time; or executors have registered and stopped arriving.
-        steady = total > 0 and time.monotonic() - steady_since >= EXECUTORS_STEADY_SECONDS
+        steady = (not local and total > 0
+                  and time.monotonic() - steady_since >= EXECUTORS_STEADY_SECONDS)
         if free >= wanted or steady or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
@@ -164,15 +175,25 @@ class _Watcher(threading.Thread):
                  cancel: Callable[[], None]) -> None:
         super().__init__(name="rank-output-watcher", daemon=True)
         self.server, self.verbosity, self.cancel = server, verbosity, cancel
-        self.failure: RankMessage | None = None
+        self.failures: list[RankMessage] = []
         self.cancelled = False
         self._stop_event = threading.Event()
 
     def _relay(self, timeout: float) -> None:
         for message in self.server.drain(timeout=timeout):
             show(message, self.verbosity)
-            if message.kind == ERROR and self.failure is None:
-                self.failure, self._failed_at = message, time.monotonic()
+            if message.kind == ERROR:
+                if not self.failures:
+                    self._failed_at = time.monotonic()
+                self.failures.append(message)
+
+    @property
+    def failure(self) -> RankMessage | None:
+        """The rank's error that caused the others: the first that is not a consequence of
+        another rank's failure (a rank cut off in an allreduce may report first)."""
+        causes = [failure for failure in self.failures
+                  if not any(mark in failure.text for mark in CONSEQUENCES)]
+        return (causes or self.failures or [None])[0]
 
     def run(self) -> None:
         while not self._stop_event.is_set():

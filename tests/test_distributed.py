@@ -216,6 +216,23 @@ def test_more_processes_than_slots_fails_at_once(engine, spark):
     assert_session_usable(spark)
 
 
+def test_the_failure_reported_is_the_cause_not_a_rank_cut_off_by_it():
+    """Under load rank 0's HorovodInternalError ("Horovod has been shut down", raised only
+    because rank 1 failed) reached the driver first, and the run was reported as rank 0's
+    failure."""
+    from labkit.launch import _Watcher
+    from labkit.rank_output import ERROR, RankMessage
+
+    watcher = _Watcher(server=None, verbosity="log_callback_only", cancel=lambda: None)
+    cut_off = RankMessage(0, ERROR, "Traceback ...\nhorovod.common.exceptions."
+                          "HorovodInternalError: Horovod has been shut down.")
+    cause = RankMessage(1, ERROR, "Traceback ...\nValueError: rank 1 refuses")
+    watcher.failures += [cut_off, cause]
+    assert watcher.failure is cause
+    watcher.failures[:] = [cut_off]            # only a consequence seen: report it
+    assert watcher.failure is cut_off
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["horovod", "torch"])
 def test_rank_that_raises_fails_the_run_with_its_traceback(engine, spark, capsys):
