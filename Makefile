@@ -26,8 +26,9 @@ lint: setup
 # Tests in TEST_WORKERS processes (pytest-xdist), longest work first, tests that share a
 # cluster, a server or the built book kept in one worker (tests/conftest.py); then the ten
 # slowest tests. Each worker starts its own Spark session. One worker more than the cores:
-# the tests spend half their time waiting on processes they started (on two cores, three
-# workers took 651 s where two took 762 s, in one afternoon on one machine).
+# the tests wait on processes they started (on two cores shared with other work, three
+# workers took 651 s where two took 762 s; on a quiet machine 642 s against 656 s, with the
+# slower run also lacking the thread share of tests/conftest.py).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: lint ja-status
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=10
