@@ -18,7 +18,9 @@ A serial ``pytest`` runs the same tests in their usual order. pytest-xdist's own
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,6 +34,13 @@ from bookbuild.execute import share_the_cores  # noqa: E402
 # in each worker before this file is read; a serial run keeps torch's default.
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
     share_the_cores(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+
+# uv's cache for the tests' own uv commands (the Binder environment, `make lock`): a folder of
+# their own, pruned when the run ends, since uv keeps every copy of what it downloads again.
+from wheel_cache import uv_cache  # noqa: E402
+
+if "UV_CACHE_DIR" not in os.environ:
+    os.environ["UV_CACHE_DIR"] = str(uv_cache())
 
 # The hooks that make --dist loadgroup honour the groups (pytest finds them here by name).
 from worker_groups import (  # noqa: F401
@@ -103,6 +112,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return 2
 
     items.sort(key=rank)  # stable: each rank keeps the collection order
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Prune the tests' uv cache once, in the controlling process, after every worker ended:
+    uv keeps superseded downloads until told to drop them (tests/wheel_cache.py)."""
+    if hasattr(session.config, "workerinput") or importlib.util.find_spec("uv") is None:
+        return
+    if os.environ.get("UV_CACHE_DIR") != str(uv_cache()):
+        return  # the user's own uv cache: theirs to prune
+    result = subprocess.run([sys.executable, "-m", "uv", "cache", "prune", "--quiet"],
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        print(f"uv cache prune failed: {result.stderr.strip()}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "site"))
 import launch  # noqa: E402
 from binder_env import ENV_FILES  # noqa: E402
 from lock import package_sources  # noqa: E402
+from wheel_cache import cache_root, pyspark_wheels  # noqa: E402
 
 #: In requirements.txt but not in the image (they build or check the site).
 DEVELOPER_ONLY = {"jupyter-book", "sphinx-book-theme", "pytest", "pytest-xdist", "execnet",
@@ -336,15 +337,15 @@ def binder_env(tmp_path_factory) -> dict[str, str]:
     """A fresh venv built as repo2docker builds the image from the environment branch: its
     files in REPO_DIR (the folder the session serves), binder/requirements.txt installed,
     then binder/postBuild with NB_PYTHON_PREFIX pointing at the venv. Returns the
-    environment to run its programs with. The Horovod wheel comes from the developers' cache
-    (scripts/build-horovod.sh), so only a first run anywhere compiles it."""
+    environment to run its programs with. The Horovod and PySpark wheels come from the
+    developers' cache (scripts/build-horovod.sh, tests/wheel_cache.py), so only a first run
+    anywhere builds them."""
     folder = tmp_path_factory.mktemp("binder")
     prefix, home = folder / "notebook", folder / "home"
     env_files(ROOT, home)
     env = {key: value for key, value in os.environ.items()
            if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    cache = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labkit" / "wheels"
-    env.setdefault("LABKIT_WHEEL_CACHE", str(cache))
+    env.setdefault("LABKIT_WHEEL_CACHE", str(cache_root()))
     env.update(NB_PYTHON_PREFIX=str(prefix), REPO_DIR=str(home),
                PATH=f"{prefix / 'bin'}:{env['PATH']}")
     requirements = home / "binder" / "requirements.txt"
@@ -362,7 +363,8 @@ def binder_env(tmp_path_factory) -> dict[str, str]:
     # repo2docker's own pip is what the plan test above shows), several times faster here.
     python = str(prefix / "bin" / "python")
     run([sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python,
-         "-r", str(requirements), *package_sources(env)], env=env)
+         "-r", str(requirements), "--find-links", str(pyspark_wheels()),
+         *package_sources(env)], env=env)
     installed = time.perf_counter()
     listed = json.loads(run([python, "-m", "pip", "list", "--format=json"], env=env).stdout)
     versions = {normal(item["name"]): item["version"] for item in listed}

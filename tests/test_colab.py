@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from wheel_cache import build_once
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = [sys.executable, str(ROOT / "scripts" / "export_notebooks.py")]
@@ -269,27 +270,21 @@ def colab_image() -> dict[str, Path]:
     wanted += [found["setuptools"], found["wheel"]]
     torch = found["torch"]
     key = hashlib.sha256("\n".join([python, torch, found["ipykernel"], *wanted]).encode())
-    cache = Path(os.environ.get("LABKIT_WHEEL_CACHE")
-                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-                 / "labkit" / "wheels")
-    image = cache / f"colab-cp312-{key.hexdigest()[:12]}"
-    if not image.is_dir():
-        staging = cache / f".{image.name}.{os.getpid()}"
+
+    def build(staging: Path) -> None:
         started = time.perf_counter()
-        extra = []
+        extra, cpu_torch = [], torch
         if reachable(CPU_INDEX):  # the CPU build, as in CI; else PyPI's (CUDA)
-            extra, torch = ["--extra-index-url", CPU_INDEX], torch + "+cpu"
+            extra, cpu_torch = ["--extra-index-url", CPU_INDEX], torch + "+cpu"
         run([python, "-m", "pip", "install", "-q", "--target", str(staging / "base"), *extra,
-             torch, found["ipykernel"]], timeout=3600)
+             cpu_torch, found["ipykernel"]], timeout=3600)
         based = time.perf_counter()
         run([python, "-m", "pip", "wheel", "-q", "-w", str(staging / "wheelhouse"), *wanted],
             timeout=3600)
         print(f"colab image: torch and ipykernel {based - started:.0f} s, wheelhouse "
               f"{time.perf_counter() - based:.0f} s")
-        try:
-            staging.rename(image)  # whole or not at all
-        except OSError:  # another run finished first
-            shutil.rmtree(staging)
+
+    image = build_once(f"colab-cp312-{key.hexdigest()[:12]}", build)
     return {"python": Path(python), "base": image / "base", "wheelhouse": image / "wheelhouse"}
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from wheel_cache import build_once
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = [sys.executable, str(ROOT / "scripts" / "export_notebooks.py")]
@@ -213,18 +214,14 @@ SPARK_TESTS = ["tests/test_data.py", "tests/test_prep.py", "tests/test_pipeline.
 def oldest_pyspark() -> Path:
     """PySpark OLDEST_PYSPARK installed once (``pip --target``) into the developers' cache,
     beside the Horovod wheel; put first on PYTHONPATH it replaces the pinned PySpark."""
-    cache = Path(os.environ.get("LABKIT_WHEEL_CACHE")
-                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-                 / "labkit" / "wheels")
-    target = cache / f"pyspark-{OLDEST_PYSPARK}"
-    if not (target / "pyspark").is_dir():
-        cache.mkdir(parents=True, exist_ok=True)
-        staging = cache / f".pyspark-{OLDEST_PYSPARK}.{os.getpid()}"
+    def install(folder: Path) -> None:
         result = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                                 "--target", str(staging), f"pyspark=={OLDEST_PYSPARK}"],
+                                 "--target", str(folder), f"pyspark=={OLDEST_PYSPARK}"],
                                 capture_output=True, text=True, timeout=1200)
         assert result.returncode == 0, result.stderr[-2000:]
-        staging.rename(target)  # whole or not at all
+
+    target = build_once(f"pyspark-{OLDEST_PYSPARK}", install)
+    assert (target / "pyspark").is_dir()
     return target
 
 
