@@ -413,18 +413,22 @@ def content_repo(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def jupyterlab(binder_env, content_repo):
+def jupyterlab(binder_env, content_repo, tmp_path_factory):
     """JupyterLab of the fresh environment, serving REPO_DIR as a Binder session does, with
     the content pulled as a launch link has nbgitpuller pull it: ``(base URL, token)``."""
     port, token = free_port(), "labkit-binder-test"
+    # Its log goes to a file, read if it fails to start: a pipe read only then could fill up
+    # (64 KB) and block the server mid-test.
+    log_path = tmp_path_factory.mktemp("jupyterlab") / "server.log"
     home = Path(binder_env["REPO_DIR"])
     command = [str(Path(binder_env["NB_PYTHON_PREFIX"]) / "bin" / "jupyter"), "lab",
                "--no-browser", f"--port={port}", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={home}"]
     if os.geteuid() == 0:  # CI containers run as root
         command.append("--allow-root")
+    log = log_path.open("w")
     server = subprocess.Popen(command, env=binder_env, cwd=home, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=log, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -433,7 +437,7 @@ def jupyterlab(binder_env, content_repo):
                 get_json(f"{base}/api/status", token)
                 break
             except OSError:
-                assert server.poll() is None, f"jupyter lab exited: {server.stderr.read()}"
+                assert server.poll() is None, f"jupyter lab exited: {log_path.read_text()}"
                 assert time.monotonic() < deadline, "jupyter lab did not answer in 120 s"
                 time.sleep(0.5)
         # What the page at the link's git-pull path does (nbgitpuller's gitsync.js): ask the
@@ -447,12 +451,16 @@ def jupyterlab(binder_env, content_repo):
         assert phases[-1] == "finished", events[-3000:]
         yield base, token
     finally:
-        server.terminate()  # asks its kernels to shut down first: slow on a busy machine
+        # On SIGTERM the server cleans up (no test starts a kernel through it), then its
+        # process waits for ever on an idle AnyIO worker thread, which is not a daemon
+        # (jupyterlab/jupyterlab#10442): a few seconds' grace, then kill (it took 30 s).
+        server.terminate()
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=5)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
 
 
 @pytest.mark.slow
