@@ -270,6 +270,38 @@ def keep_punctuation_with_formulas(app: Sphinx, doctree: nodes.document, docname
         group += [formula, nodes.Text(text[:mark])]
 
 
+#: A number as Python's ``e`` format writes it (``1.2e-07``), the whole text of a glued value.
+E_NOTATION = re.compile(r"(-?)(\d(?:\.\d+)?)e([+-]\d+)")
+SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(text: str) -> str:
+    """``text`` as a sentence writes it when it is a number in Python's ``e`` format:
+    ``1.2e-07`` as ``1.2 × 10⁻⁷``, ``1e-05`` as ``10⁻⁵``, with a minus sign for a hyphen and
+    no-break spaces; anything else unchanged. The ``e`` is code's notation, not a reader's."""
+    found = E_NOTATION.fullmatch(text.strip())
+    if not found:
+        return text
+    sign, mantissa, exponent = found.groups()
+    power = "10" + str(int(exponent)).translate(SUPERSCRIPT_DIGITS)
+    minus = "\N{MINUS SIGN}" if sign else ""
+    if float(mantissa) == 1:
+        return minus + power
+    return f"{minus}{mantissa}\N{NO-BREAK SPACE}×\N{NO-BREAK SPACE}{power}"
+
+
+def typeset_glued_powers(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """A glued number the prose formats with ``e`` (``{glue:text}`eps:.0e```) typeset as a
+    power of ten (:func:`power_of_ten`), in both editions; the cells' own outputs keep
+    Python's notation, as code prints it."""
+    for pasted in doctree.findall(nodes.inline):
+        if "pasted-text" in pasted["classes"]:
+            text = pasted.astext()
+            typeset = power_of_ten(text)
+            if typeset != text:
+                pasted[:] = [nodes.Text(typeset)]
+
+
 # --- accessible markup where the theme's or docutils' own fails axe-core ---------------------
 
 def visit_hidden_code(self: Any, node: nodes.Element) -> None:
@@ -459,6 +491,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", replace_inaccessible_markup)
     app.connect("doctree-resolved", link_figures_to_full_size)
     app.connect("doctree-resolved", keep_punctuation_with_formulas)
+    app.connect("doctree-resolved", typeset_glued_powers)
     # After sphinx.ext.mathjax has added its scripts (priority 500).
     app.connect("html-page-context", drop_mathjax_without_maths, priority=700)
     app.connect("build-finished", write_icon_subset)

@@ -302,6 +302,36 @@ def test_every_chapter_has_a_page_without_error_output(built_book):
             assert marker not in html, f"{chapter}: {marker!r} reached the page"
 
 
+@pytest.mark.parametrize(("text", "typeset"), [
+    ("2e-16", "2\u00a0×\u00a010⁻¹⁶"),  # float64's machine precision, glued with :.0e
+    ("1.2e-07", "1.2\u00a0×\u00a010⁻⁷"),
+    ("1e-05", "10⁻⁵"),  # an exact power: no "1 ×"
+    ("1.0e-05", "10⁻⁵"),
+    ("-3.4e-12", "\u22123.4\u00a0×\u00a010⁻¹²"),  # a minus sign, not a hyphen
+    ("6.02e+23", "6.02\u00a0×\u00a010²³"),
+    ("0.02", "0.02"), ("203", "203"), ("8%", "8%"), ("Adelie", "Adelie"), ("1e-3x", "1e-3x"),
+])
+def test_a_glued_number_in_e_format_is_typeset_as_a_power_of_ten(text, typeset):
+    sys.path.insert(0, str(ROOT / "site"))  # as Sphinx has it: course_site imports gojuon
+    from bookbuild.course_site import power_of_ten
+
+    assert power_of_ten(text) == typeset
+
+
+def test_no_page_shows_a_glued_number_in_e_format(built_book):
+    """Code's 1.2e-07 reaches neither edition's prose: each glued number the prose formats
+    with ``e`` is typeset as a power of ten (chapter 6's machine precision among them)."""
+    assert built_book.returncode == 0
+    pasted = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+    for language in ("en", "ja"):
+        pages = sorted((ROOT / "_build" / "html" / language).glob("*.html"))
+        shown = {page.name: pasted.findall(page.read_text(encoding="utf-8")) for page in pages}
+        in_e_format = {name: [text for text in texts if re.fullmatch(r"-?[\d.]+e[+-]\d+", text)]
+                       for name, texts in shown.items()}
+        assert not any(in_e_format.values()), (language, in_e_format)
+        assert "2\u00a0×\u00a010⁻¹⁶" in shown["06-backpropagation-matrices.html"], language
+
+
 @pytest.mark.slow
 def test_every_glued_name_used_is_glued(built_book):
     assert built_book.returncode == 0
