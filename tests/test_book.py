@@ -479,12 +479,19 @@ def build_small(root: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+def build_failure(result: subprocess.CompletedProcess) -> str:
+    """What a failed build_small printed: the ends of its output, and the first lines of its
+    error output, where the cause is (its tail is Jupyter Book's own closing traceback)."""
+    return (result.stdout[-3000:] + "\n--- stderr, first lines ---\n" + result.stderr[:3000]
+            + "\n--- stderr, last lines ---\n" + result.stderr[-3000:])
+
+
 @pytest.mark.slow
 def test_a_good_small_book_builds(tmp_path):
     body = ("# Good\n\n```{code-cell} ipython3\nfrom myst_nb import glue\n"
             "glue('answer', 42, display=False)\n```\n\nThe answer is {glue:text}`answer`.\n")
     result = build_small(small_book(tmp_path / "good", body))
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0, build_failure(result)
 
 
 #: Chapter 5's exercise in small: glued values and formulas, each followed by 「、」.
@@ -501,7 +508,7 @@ def test_punctuation_after_a_formula_stays_in_its_place_beside_glued_values(tmp_
     「2\\(b = \\)」 and 「\\(a\\)、、」."""
     root = small_book(tmp_path / "glued", GLUED_BETWEEN_FORMULAS)
     result = build_small(root)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0, build_failure(result)
     page = (root / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
     paragraph = re.search(r"<p>(.*?勾配。)</p>", page, re.S).group(1)
     text = re.sub(r"<[^>]+>", "", paragraph)
@@ -591,7 +598,7 @@ def test_a_known_repository_gives_every_chapter_its_binder_edit_and_issue_button
     monkeypatch.delenv("GITHUB_HEAD_REF", raising=False)
     root = small_book(tmp_path / "repo", "# Good\n\n```{code-cell} ipython3\nx = 6 * 7\n```\n")
     result = build_small(root)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0, build_failure(result)
     page = (root / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
     # The image of the binder-env branch, the chapter pulled from the branch being built
     # (site/launch.py; tests/test_binder.py follows such links).
