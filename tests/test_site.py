@@ -986,7 +986,12 @@ REVIEW_QUERIES = {"隠れ層": {"03-forward-pass", "09-input-scale"},
                   # review-ja13: 推論, the textbooks' word for using a trained model.
                   "推論": {"10-trained-model"},
                   # review-ja14: the species' other Japanese name.
-                  "チンストラップ": {"10-trained-model"}}
+                  "チンストラップ": {"10-trained-model"},
+                  # review-ja15: the squared error as most books spell it, and ReLU's
+                  # Japanese names, which a page using only "ReLU" must answer too.
+                  "二乗誤差": {"05-backpropagation"},
+                  "ランプ関数": {"05-backpropagation", "09-input-scale"},
+                  "正規化線形関数": {"06-backpropagation-matrices", "10-trained-model"}}
 
 #: Every query the Japanese search must answer, and the pages each must find.
 JAPANESE_QUERIES = {**LEARNER_QUERIES, **REVIEW_QUERIES}
