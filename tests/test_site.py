@@ -413,20 +413,17 @@ needs_japanese = pytest.mark.skipif(
 @pytest.mark.parametrize("name", build_book.page_names(build_book.ENGLISH))
 def test_the_language_switch_leads_to_the_same_chapter_both_ways(site, browser, name):
     with without_maths(browser):
-        follow_the_language_switch(site, browser, name)
-
-
-def follow_the_language_switch(site: str, browser, name: str) -> None:
-    for here, there in (("en", "ja"), ("ja", "en")):
-        browser.get(f"{site}{here}/{name}.html")
-        switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
-        assert switch.get_attribute("hreflang") == there
-        browser.execute_script("arguments[0].click();", switch)
-        WebDriverWait(browser, 10).until(lambda d, h=here: f"/{h}/" not in d.current_url)
-        assert browser.current_url == f"{site}{there}/{name}.html"
-        alternates = {link.get_attribute("hreflang"): link.get_attribute("href") for link in
-                      browser.find_elements(By.CSS_SELECTOR, "link[rel=alternate][hreflang]")}
-        assert alternates.get(here, "").endswith(f"/{here}/{name}.html"), alternates
+        for here, there in (("en", "ja"), ("ja", "en")):
+            browser.get(f"{site}{here}/{name}.html")
+            switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
+            assert switch.get_attribute("hreflang") == there
+            browser.execute_script("arguments[0].click();", switch)
+            WebDriverWait(browser, 10).until(lambda d, h=here: f"/{h}/" not in d.current_url)
+            assert browser.current_url == f"{site}{there}/{name}.html"
+            alternates = {link.get_attribute("hreflang"): link.get_attribute("href")
+                          for link in browser.find_elements(
+                              By.CSS_SELECTOR, "link[rel=alternate][hreflang]")}
+            assert alternates.get(here, "").endswith(f"/{here}/{name}.html"), alternates
 
 
 RENAMED = build_book.renamed_pages()
