@@ -378,10 +378,11 @@ class Interrupts:
 
     def __init__(self) -> None:
         self.answered = False
+        self.installed = False
         self.reader = self.writer = -1
         self.previous_fd = -1
 
-    def __enter__(self) -> Interrupts:
+    def start(self) -> None:
         logging.getLogger().addHandler(logging.NullHandler())  # no logging.basicConfig
         try:
             self.reader, self.writer = os.pipe()
@@ -389,16 +390,17 @@ class Interrupts:
                 os.set_blocking(end, False)
             self.previous_fd = signal.set_wakeup_fd(self.writer)
             if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self.installed = True
                 signal.signal(signal.SIGINT, self.on_signal)
         except (OSError, ValueError):  # not the main thread: Ctrl-C is someone else's
             self.close_pipe()
-        return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def stop(self) -> None:
         if self.writer >= 0:
             signal.set_wakeup_fd(self.previous_fd)
-            if signal.getsignal(signal.SIGINT) == self.on_signal:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.installed and not self.answered:  # once answered, the process is leaving
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self.installed = False
         self.close_pipe()
 
     def close_pipe(self) -> None:
@@ -421,6 +423,8 @@ class Interrupts:
         if self.answered:
             return
         self.answered = True
+        if self.installed:  # one answer: a second Ctrl-C must not cut the exit short
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("labkit: error: interrupted", file=sys.stderr, flush=True)
         silence_stderr()
         end_children()
@@ -455,22 +459,25 @@ def end_children() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        settings.check_all(spark=args.command != "predict")
-    except InputError as error:
-        fail(str(error))
-    with Interrupts() as interrupts:
+    interrupts = Interrupts()
+    try:  # from the first step: Ctrl-C at any moment gets the same one line
+        interrupts.start()
+        args = build_parser().parse_args(argv)
         try:
-            COMMANDS[args.command](args)
-        except BaseException as error:
-            if isinstance(error, KeyboardInterrupt) or interrupts.seen():
-                interrupts.answer()
-                raise SystemExit(USAGE_ERROR) from None
-            if isinstance(error, LabkitError):
-                fail(str(error))
-            if isinstance(error, OSError):
-                where = f"{error.filename}: " if error.filename else ""
-                fail(f"{where}{error.strerror or error}")
-            raise
+            settings.check_all(spark=args.command != "predict")
+        except InputError as error:
+            fail(str(error))
+        COMMANDS[args.command](args)
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt) or interrupts.seen():
+            interrupts.answer()
+            raise SystemExit(USAGE_ERROR) from None
+        if isinstance(error, LabkitError):
+            fail(str(error))
+        if isinstance(error, OSError):
+            where = f"{error.filename}: " if error.filename else ""
+            fail(f"{where}{error.strerror or error}")
+        raise
+    finally:
+        interrupts.stop()
     return 0
