@@ -211,6 +211,17 @@ return {
 """
 
 
+#: Every link's address as the browser resolved it (``None`` where it has no href), in one
+#: call: read link by link, through WebDriver, a chapter's 60 links took 60 round trips.
+LINKS = ("return [...document.querySelectorAll('a')]"
+         ".map(a => a.hasAttribute('href') ? a.href : null);")
+
+
+def wait(driver, seconds: float) -> WebDriverWait:
+    """A wait that looks again every 50 ms (WebDriverWait's default: every half second)."""
+    return WebDriverWait(driver, seconds, poll_frequency=0.05)
+
+
 def open_page(driver, url: str) -> str:
     network(driver)
     driver.get_log("browser")
@@ -218,7 +229,7 @@ def open_page(driver, url: str) -> str:
     # Images the browser would load lazily are loaded now, so that all can be checked.
     driver.execute_script("document.querySelectorAll('img[loading=lazy]')"
                           ".forEach(i => i.loading = 'eager');")
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+    wait(driver, 30).until(lambda d: d.execute_script(
         "return [...document.images].every(i => i.complete)"))
     return driver.execute_async_script(TYPESET)
 
@@ -274,8 +285,7 @@ def visit_page(driver, site: str, url: str, pixels: int) -> Visit:
         responses=[(size, urls.get(key, key)) for key, size in sizes.items()],
         typeset=typeset, state=driver.execute_script(PAGE_STATE),
         maths=bool(driver.find_elements(By.CSS_SELECTOR, "article .math")),
-        links=[link.get_attribute("href") for link in
-               driver.find_elements(By.CSS_SELECTOR, "a")],
+        links=driver.execute_script(LINKS),
         figures=driver.execute_script(FIGURES), wide=wide)
     if pixels == 1280:
         if AXE.is_file():
@@ -331,7 +341,7 @@ def test_the_root_page_sends_the_reader_to_their_language(site, tmp_path, langua
     driver = start_chromium(tmp_path / "profile", languages)
     try:
         driver.get(site)
-        WebDriverWait(driver, 10).until(lambda d: "/en/" in d.current_url
+        wait(driver, 10).until(lambda d: "/en/" in d.current_url
                                         or "/ja/" in d.current_url)
         assert driver.execute_script("return navigator.languages") == languages.split(",")
         assert driver.current_url.startswith(f"{site}{expected}/")
@@ -396,7 +406,7 @@ def test_a_code_copy_button_copies_the_code(site, browser):
                  if element.is_displayed())
     button = block.find_element(By.CSS_SELECTOR, "button.copybtn")
     browser.execute_script("arguments[0].scrollIntoView(); arguments[0].click();", button)
-    WebDriverWait(browser, 10).until(
+    wait(browser, 10).until(
         lambda d: "success" in button.get_attribute("class"))
     copied = browser.execute_script("return window.copiedText") or ""
     shown = block.find_element(By.CSS_SELECTOR, "pre").get_attribute("textContent")
@@ -418,7 +428,7 @@ def test_the_language_switch_leads_to_the_same_chapter_both_ways(site, browser, 
             switch = browser.find_element(By.CSS_SELECTOR, "a.course-language-switch")
             assert switch.get_attribute("hreflang") == there
             browser.execute_script("arguments[0].click();", switch)
-            WebDriverWait(browser, 10).until(lambda d, h=here: f"/{h}/" not in d.current_url)
+            wait(browser, 10).until(lambda d, h=here: f"/{h}/" not in d.current_url)
             assert browser.current_url == f"{site}{there}/{name}.html"
             alternates = {link.get_attribute("hreflang"): link.get_attribute("href")
                           for link in browser.find_elements(
@@ -439,7 +449,7 @@ def test_an_old_chapter_address_leads_to_the_renamed_chapter(site, browser, lang
     assert old not in build_book.page_names(EDITIONS[language]), f"{old} is still a chapter"
     with without_maths(browser):
         browser.get(f"{site}{language}/{old}.html#exercises")
-        WebDriverWait(browser, 10).until(lambda d: f"/{old}.html" not in d.current_url)
+        wait(browser, 10).until(lambda d: f"/{old}.html" not in d.current_url)
     assert browser.current_url == f"{site}{language}/{new}.html#exercises"
     assert browser.execute_script("return document.documentElement.lang") == language
     heading = browser.find_element(By.CSS_SELECTOR, "article h1").text
@@ -461,7 +471,7 @@ def test_japanese_search_finds_the_chapters_that_use_a_term(site, browser, term)
     browser.get(f"{site}ja/search.html?q={quote(term)}")
     # The summary paragraph says how many pages were found once every result is listed
     # (Sphinx's pulse is no signal: a pulse pending when the search ends starts it again).
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+    wait(browser, 30).until(lambda d: d.execute_script(
         "const s = document.querySelector('#search-results .search-summary');"
         "return !!s && s.textContent.trim().length > 0;"))
     found = {Path(link.get_attribute("href").split("?")[0].split("#")[0]).stem for link in
@@ -539,17 +549,17 @@ def test_at_390_px_a_tap_on_the_menu_and_contents_buttons_opens_them(site, brows
     try:
         open_page(browser, f"{site}{language}/{name}.html")
         tap(browser, visible_one(browser, ".primary-toggle"))
-        WebDriverWait(browser, 5).until(
+        wait(browser, 5).until(
             lambda d: d.execute_script(DIALOG_LINKS, "#pst-primary-sidebar-modal"))
         chapters = browser.execute_script(DIALOG_LINKS, "#pst-primary-sidebar-modal")
         # The book's contents: every other chapter is a link away.
         assert any(href.startswith("04-") for href in chapters), chapters
         ActionChains(browser).send_keys(Keys.ESCAPE).perform()
-        WebDriverWait(browser, 5).until(lambda d: not d.execute_script(
+        wait(browser, 5).until(lambda d: not d.execute_script(
             "return document.querySelector('#pst-primary-sidebar-modal').open"))
 
         tap(browser, visible_one(browser, ".secondary-toggle"))
-        WebDriverWait(browser, 5).until(
+        wait(browser, 5).until(
             lambda d: d.execute_script(DIALOG_LINKS, "#pst-secondary-sidebar-modal"))
         sections = browser.execute_script(DIALOG_LINKS, "#pst-secondary-sidebar-modal")
         assert sections and all(href.startswith("#") for href in sections), sections
@@ -567,11 +577,11 @@ def test_at_1280_px_the_menu_button_hides_and_shows_the_sidebar(site, browser):
     assert sidebar.is_displayed()
     toggle = visible_one(browser, ".primary-toggle")
     ActionChains(browser).move_to_element(toggle).click().perform()
-    WebDriverWait(browser, 5).until(lambda d: not sidebar.is_displayed())
+    wait(browser, 5).until(lambda d: not sidebar.is_displayed())
     assert not browser.execute_script(
         "return document.querySelector('#pst-primary-sidebar-modal').open")
     ActionChains(browser).move_to_element(toggle).click().perform()
-    WebDriverWait(browser, 5).until(lambda d: sidebar.is_displayed())
+    wait(browser, 5).until(lambda d: sidebar.is_displayed())
 
 
 # --- accessibility: axe-core, the keyboard -----------------------------------------------------
@@ -816,10 +826,10 @@ CODE_ONLY = ("import ", "glue(", "tensor(", "plt.")
 def search(browser, site: str, language: str, query: str) -> list[dict]:
     """The search page's results for ``query`` once every snippet has loaded."""
     browser.get(f"{site}{language}/search.html?q={quote(query)}")
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+    wait(browser, 30).until(lambda d: d.execute_script(
         "const s = document.querySelector('#search-results .search-summary');"
         "return !!s && s.textContent.trim().length > 0;"))
-    WebDriverWait(browser, 30).until(lambda d: all(
+    wait(browser, 30).until(lambda d: all(
         result["text"] is not None for result in d.execute_script(RESULTS)))
     return browser.execute_script(RESULTS)
 
@@ -851,9 +861,9 @@ def test_the_language_switch_of_the_search_page_keeps_the_query(site, browser):
     # property), then the page the switch really opens: the same query, searched again.
     assert switch.get_dom_attribute("href").endswith("search.html?q=gradient")
     switch.click()
-    WebDriverWait(browser, 30).until(lambda d: "/ja/search.html" in d.current_url)
+    wait(browser, 30).until(lambda d: "/ja/search.html" in d.current_url)
     assert browser.current_url == f"{site}ja/search.html?q=gradient"
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+    wait(browser, 30).until(lambda d: d.execute_script(
         "const s = document.querySelector('#search-results .search-summary');"
         "return !!s && s.textContent.trim().length > 0;"))
     assert browser.execute_script(RESULTS), "the Japanese search page found nothing"
@@ -894,7 +904,7 @@ def test_a_japanese_page_has_no_english_theme_string(site, browser, name):
     """"Toggle secondary sidebar", "Toggle hidden content", "Main", "- Home", the footer's
     author and the like were English on every Japanese page."""
     browser.get(f"{site}ja/{name}.html")
-    WebDriverWait(browser, 30).until(
+    wait(browser, 30).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
     strings = browser.execute_script(THEME_STRINGS)
     assert strings, "nothing read from the page"
@@ -1050,7 +1060,7 @@ def test_the_index_splits_japanese_text_as_the_browser_splits_a_query(site, brow
 @needs_japanese
 def test_the_japanese_search_says_in_japanese_that_nothing_was_found(site, browser):
     browser.get(f"{site}ja/search.html?q={quote('ぬぬぬぬ')}")
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+    wait(browser, 30).until(lambda d: d.execute_script(
         "const s = document.querySelector('#search-results .search-summary');"
         "return !!s && s.textContent.trim().length > 0;"))
     summary = browser.find_element(By.CSS_SELECTOR, "#search-results .search-summary").text
