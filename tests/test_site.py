@@ -341,8 +341,7 @@ def test_the_root_page_sends_the_reader_to_their_language(site, tmp_path, langua
     driver = start_chromium(tmp_path / "profile", languages)
     try:
         driver.get(site)
-        wait(driver, 10).until(lambda d: "/en/" in d.current_url
-                                        or "/ja/" in d.current_url)
+        wait(driver, 10).until(lambda d: "/en/" in d.current_url or "/ja/" in d.current_url)
         assert driver.execute_script("return navigator.languages") == languages.split(",")
         assert driver.current_url.startswith(f"{site}{expected}/")
     finally:
