@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.labkit-setup
 
 .PHONY: setup test lint book pdf bench bench-cli bench-threads clean lock ja-status
 
+# Then the Spark class archive for this Java and this Spark (labkit/spark_classes.py), written
+# once: later sessions start in half the CPU.
 setup: $(STAMP)
+	@$(PY) -m labkit.spark_classes
 
 $(STAMP): requirements-lock.txt pyproject.toml scripts/build-horovod.sh scripts/check-prereqs.sh \
           scripts/install-actionlint.sh scripts/install-mathjax.sh scripts/install-axe.sh

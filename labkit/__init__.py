@@ -9,6 +9,7 @@ Where to find things:
 - ``labkit.predict``     ``predict`` for new penguins
 - ``labkit.pipeline``    ``prepare``: the data steps chained, Spark's result reused
 - ``labkit.spark``       ``get_spark`` and ``stop_spark``, the session the lab runs on
+- ``labkit.spark_classes`` the class archive that halves a Spark session's start-up
 - ``labkit.machine``     the memory this machine (or Binder's container) allows
 - ``labkit.distributed`` ``HorovodRunner``, ``train_hvd`` and TorchDistributor training
 - ``labkit.horovod_runner``, ``labkit.launch``, ``labkit.rank_output``: how the ranks are

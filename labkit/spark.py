@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labkit import settings
+from labkit import settings, spark_classes
 from labkit.machine import memory_bytes
 
 if TYPE_CHECKING:
@@ -24,12 +24,13 @@ if TYPE_CHECKING:
 
 #: Quiet console logging (errors only) for the sessions labkit starts.
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
-#: Options for the JVM of a session labkit starts. ``TieredStopAtLevel=1`` keeps the JVM on
-#: its quick first-tier compiler: the lab's jobs last seconds, too short for the optimising
-#: compiler to pay back the CPU it takes (measured here: start-up 13.7 s -> 10.0 s and the
-#: lab's preparation 6.1 s -> 4.7 s on 2 cores).
-DRIVER_JAVA_OPTIONS = (f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
-                       "-XX:TieredStopAtLevel=1")
+#: Options for every JVM of a session labkit starts. ``TieredStopAtLevel=1`` keeps the JVM
+#: on its quick first-tier compiler: the lab's jobs last seconds, too short for the
+#: optimising compiler to pay back the CPU it takes (measured here: start-up 13.7 s -> 10.0 s
+#: and the lab's preparation 6.1 s -> 4.7 s on 2 cores).
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
+#: The driver's options: also its quiet logging (executors elsewhere have no such file).
+DRIVER_JAVA_OPTIONS = (f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}", *JAVA_OPTIONS)
 #: Setting that overrides the driver memory labkit picks (a JVM size: ``768m``, ``2g``).
 DRIVER_MEMORY_SETTING = "LABKIT_SPARK_DRIVER_MEMORY"
 #: The driver gets a quarter of the machine's memory, between these bounds (MiB). Spark
@@ -59,6 +60,13 @@ def driver_memory() -> str:
     return f"{min(max(quarter, DRIVER_MEMORY_MIN_MIB), DRIVER_MEMORY_MAX_MIB)}m"
 
 
+def jvm_options() -> tuple[str, ...]:
+    """Options for a JVM of a session labkit starts, or of a Spark daemon started beside it:
+    :data:`JAVA_OPTIONS`, and the class archive where `make setup` wrote one
+    (:mod:`labkit.spark_classes`: the session's start takes half the CPU)."""
+    return (*JAVA_OPTIONS, *spark_classes.java_options())
+
+
 def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSession:
     """Return the active SparkSession, or start a small local one.
 
@@ -77,8 +85,16 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         return active if active is not None else SparkSession.builder.getOrCreate()
     if active is not None and master is None:
         return active
+    return start_session(app_name, master or settings.spark_master() or "local[2]")
+
+
+def start_session(app_name: str, master: str, java_options: tuple[str, ...] = ()
+                  ) -> SparkSession:
+    """Start the session :func:`get_spark` describes, its driver given ``java_options``
+    too."""
+    from pyspark.sql import SparkSession
+
     memory = driver_memory()  # a bad LABKIT_* setting fails here, before the JVM starts
-    master = master or settings.spark_master() or "local[2]"
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
@@ -90,7 +106,9 @@ def get_spark(app_name: str = "labkit", master: str | None = None) -> SparkSessi
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
-        .config("spark.driver.extraJavaOptions", " ".join(DRIVER_JAVA_OPTIONS))
+        .config("spark.driver.extraJavaOptions",
+                " ".join((*DRIVER_JAVA_OPTIONS, *spark_classes.java_options(), *java_options)))
+        .config("spark.executor.extraJavaOptions", " ".join(jvm_options()))
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pyspark
 
+from labkit.spark import jvm_options
+
 SPARK_HOME = Path(pyspark.__file__).parent
 SPARK_CLASS = SPARK_HOME / "bin" / "spark-class"
 START_TIMEOUT = 90.0
@@ -70,8 +72,11 @@ def start_cluster(work_dir: Path, workers: int = 2, cores: int = 1) -> Standalon
     """Start a master and ``workers`` workers of ``cores`` cores each; wait until all
     workers have registered."""
     work_dir.mkdir(parents=True, exist_ok=True)
+    # The daemons run on the JVM options labkit gives its sessions' JVMs (the quick compiler,
+    # the class archive): for a test's few seconds of work, they took a third less CPU.
     env = dict(os.environ, SPARK_HOME=str(SPARK_HOME), SPARK_LOCAL_IP="127.0.0.1",
-               PYSPARK_PYTHON=sys.executable, SPARK_NO_DAEMONIZE="1")
+               PYSPARK_PYTHON=sys.executable, SPARK_NO_DAEMONIZE="1",
+               SPARK_DAEMON_JAVA_OPTS=" ".join(jvm_options()))
     port = free_port()
     url = f"spark://127.0.0.1:{port}"
     cluster = StandaloneCluster(url, work_dir)

