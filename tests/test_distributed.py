@@ -21,7 +21,6 @@ import pytest
 from labkit.cli import main as cli_main
 from labkit.distributed import HorovodRunner, run_torch_distributor, train_distributed
 from labkit.launch import DistributedError, free_task_slots, total_task_slots
-from labkit.training import fit_penguin_net
 
 # The functions below run in other processes, which cannot import this test module:
 # ship them by value (Horovod pickles with cloudpickle, Spark with its own copy of it).
@@ -79,11 +78,16 @@ def assert_session_usable(spark) -> None:
     assert free_task_slots(spark) == 2
 
 
-@pytest.fixture(scope="module")
-def single(honest):
-    """Single-process training with the lab's settings: the reference."""
-    _model, history = fit_penguin_net(honest.data, progress=False)
-    return history.val_accuracy[-1]
+#: Epochs of the np=2 runs here. They check that the ranks take exactly the steps one
+#: process takes on the ranks' joined batches, weight by weight, which a few epochs show as
+#: well as the lab's 100; chapter 11 runs the 100 with both engines, and its cells assert
+#: the same match (the book build executes it: tests/test_book.py).
+SHORT_EPOCHS = 10
+
+
+def largest_difference(model, other) -> float:
+    return max((p - q).abs().max().item()
+               for p, q in zip(model.parameters(), other.parameters()))
 
 
 #: What the processes between the driver and a rank must not import to pass a run along.
@@ -129,15 +133,16 @@ def test_slots_are_counted_on_local_session(spark):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["horovod", "torch"])
-def test_np2_matches_single_process(engine, spark, honest, single, tmp_path, capsys):
+def test_np2_over_spark_trains_like_one_process_on_the_joined_batches(engine, spark, honest,
+                                                                      tmp_path, capsys):
     path = tmp_path / f"{engine}.pt"
-    run = train_distributed(honest.data, 2, engine, model_path=path)
+    run = train_distributed(honest.data, 2, engine, model_path=path, epochs=SHORT_EPOCHS)
     assert run.engine == engine and run.np == 2
     assert path.exists()  # rank 0 saved it where the driver could load it
-    assert len(run.history.train_loss) == 100
+    assert len(run.history.train_loss) == SHORT_EPOCHS
     assert run.evaluation.total == honest.data.n_test
-    assert run.evaluation.accuracy >= 0.97
-    assert abs(run.evaluation.accuracy - single) <= 0.02
+    replay = joined_shard_replay(honest.data, 2, SHORT_EPOCHS, engine == "horovod")
+    assert largest_difference(run.model, replay) < 1e-5
     assert 0 < run.startup_seconds < run.wall_seconds
     out = capsys.readouterr().out
     # log_callback_only: only the message rank 0 sent with log_to_driver reaches us
@@ -195,14 +200,9 @@ def test_local_horovod_ranks_train_like_one_process_on_their_joined_batches(hone
     HorovodRunner(np=-2).run(train_hvd, model=PenguinNet(), data=honest.data,
                              model_path=str(path), epochs=2)
     trained = load_model(path)
-
-    def largest_difference(model) -> float:
-        return max((p - q).abs().max().item()
-                   for p, q in zip(trained.parameters(), model.parameters()))
-
-    assert largest_difference(joined_shard_replay(honest.data, 2, 2, True)) < 1e-5
+    assert largest_difference(trained, joined_shard_replay(honest.data, 2, 2, True)) < 1e-5
     # without Horovod's zero step Adam's bias corrections differ: a visibly other model
-    assert largest_difference(joined_shard_replay(honest.data, 2, 2, False)) > 1e-4
+    assert largest_difference(trained, joined_shard_replay(honest.data, 2, 2, False)) > 1e-4
 
 
 @pytest.mark.parametrize("engine", ["horovod", "torch"])
@@ -299,17 +299,20 @@ def standalone(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_cli_horovod_np2_on_standalone_cluster(standalone, single, tmp_path):
+def test_cli_horovod_np2_on_standalone_cluster(standalone, honest, tmp_path):
+    """Ranks in the executors of another JVM, as on a real cluster, train the lab's steps."""
+    from labkit.persistence import load_model
+
     metrics_file, model = tmp_path / "metrics.json", tmp_path / "model.pt"
     result = labkit_cli("train", "--np", "2", "--master", standalone.url, "--out", str(model),
-                        "--metrics-json", str(metrics_file), "--no-progress")
+                        "--metrics-json", str(metrics_file), "--no-progress",
+                        "--epochs", str(SHORT_EPOCHS))
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads(metrics_file.read_text())
     assert metrics["engine"] == "horovod" and metrics["np"] == 2
-    assert metrics["test_accuracy"] >= 0.97
-    assert abs(metrics["test_accuracy"] - single) <= 0.02
-    assert len(metrics["train_loss"]) == len(metrics["val_loss"]) == 100
-    assert model.exists()
+    assert len(metrics["train_loss"]) == len(metrics["val_loss"]) == SHORT_EPOCHS
+    replay = joined_shard_replay(honest.data, 2, SHORT_EPOCHS, horovod_zero_step=True)
+    assert largest_difference(load_model(model), replay) < 1e-5
 
 
 @pytest.mark.slow
