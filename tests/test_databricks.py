@@ -207,7 +207,8 @@ OLDEST_PYSPARK = "3.5.0"
 #: labkit's Spark tests, and TorchDistributor's two-rank run, which the oldest PySpark runs
 #: too (about a minute: the whole suite would take twenty).
 SPARK_TESTS = ["tests/test_data.py", "tests/test_prep.py", "tests/test_pipeline.py",
-               "tests/test_distributed.py::test_np2_matches_single_process[torch]"]
+               "tests/test_distributed.py::"
+               "test_np2_over_spark_trains_like_one_process_on_the_joined_batches[torch]"]
 
 
 @pytest.fixture(scope="module")
