@@ -29,8 +29,8 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 #: optimising compiler to pay back the CPU it takes (measured here: start-up 13.7 s -> 10.0 s
 #: and the lab's preparation 6.1 s -> 4.7 s on 2 cores).
 JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
-#: The driver's options: also its quiet logging (executors elsewhere have no such file).
-DRIVER_JAVA_OPTIONS = (f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}", *JAVA_OPTIONS)
+#: The driver's quiet logging (an executor on another machine would have no such file).
+DRIVER_LOGGING = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}"
 #: Setting that overrides the driver memory labkit picks (a JVM size: ``768m``, ``2g``).
 DRIVER_MEMORY_SETTING = "LABKIT_SPARK_DRIVER_MEMORY"
 #: The driver gets a quarter of the machine's memory, between these bounds (MiB). Spark
@@ -107,7 +107,7 @@ def start_session(app_name: str, master: str, java_options: tuple[str, ...] = ()
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
         .config("spark.driver.extraJavaOptions",
-                " ".join((*DRIVER_JAVA_OPTIONS, *spark_classes.java_options(), *java_options)))
+                " ".join((DRIVER_LOGGING, *jvm_options(), *java_options)))
         .config("spark.executor.extraJavaOptions", " ".join(jvm_options()))
     )
     spark = builder.getOrCreate()

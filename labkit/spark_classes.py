@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from labkit import settings
+from labkit.errors import InputError
 
 #: Where the archives are kept, under labkit's cache (:func:`labkit.settings.cache_root`).
 FOLDER = "spark-classes"
@@ -45,11 +46,12 @@ def spark_home() -> Path:
     return Path(_find_spark_home()).resolve()
 
 
-def identity(java: Path, jars: Path) -> str:
-    """What an archive is written for: one Java and one folder of Spark's jars, each as
-    installed now (a reinstall changes the modification time)."""
-    return "\n".join([str(java), str(java.stat().st_mtime_ns),
-                      str(jars), str(jars.stat().st_mtime_ns)])
+def digest(java: Path, jars: Path) -> str:
+    """An archive's name: one Java and one folder of Spark's jars, each as installed now (a
+    reinstall changes the modification time)."""
+    identity = "\n".join([str(java), str(java.stat().st_mtime_ns),
+                          str(jars), str(jars.stat().st_mtime_ns)])
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def archive_path() -> Path | None:
@@ -59,15 +61,14 @@ def archive_path() -> Path | None:
     jars = spark_home() / "jars"
     if java is None or not jars.is_dir():
         return None
-    digest = hashlib.sha256(identity(java, jars).encode()).hexdigest()[:16]
-    return settings.cache_root() / FOLDER / f"{digest}.jsa"
+    return settings.cache_root() / FOLDER / f"{digest(java, jars)}.jsa"
 
 
 def java_options() -> tuple[str, ...]:
     """JVM options that map this Spark's archive, where one has been written; none else."""
     try:
         path = archive_path()
-    except settings.InputError:  # no cache folder: sessions start without the archive
+    except InputError:  # no cache folder: sessions start without the archive
         return ()
     if path is None or not path.is_file():
         return ()
@@ -112,10 +113,10 @@ def remove_stale(folder: Path) -> None:
         record = archive.with_suffix(".for")
         try:
             java, jars = record.read_text().splitlines()
-            current = hashlib.sha256(identity(Path(java), Path(jars)).encode()).hexdigest()
+            current = digest(Path(java), Path(jars))
         except (OSError, ValueError):
             current = None
-        if current is None or not current.startswith(archive.stem):
+        if current != archive.stem:
             archive.unlink(missing_ok=True)
             record.unlink(missing_ok=True)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from labkit import spark_classes
-from labkit.spark import jvm_options
+from labkit.spark import JAVA_OPTIONS, jvm_options
 
 
 def mapped_files(pid: int) -> set[str]:
@@ -53,7 +53,7 @@ def test_an_archive_the_jvm_cannot_use_is_left_out_quietly(tmp_path, monkeypatch
 def test_without_an_archive_no_option_is_given(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
     assert spark_classes.java_options() == ()
-    assert jvm_options() == ("-XX:TieredStopAtLevel=1",)
+    assert jvm_options() == JAVA_OPTIONS
 
 
 def test_another_spark_gets_an_archive_of_its_own(tmp_path, monkeypatch):
